@@ -1,0 +1,33 @@
+{#- Engine-specific SQL lives only here, behind adapter.dispatch, so the models stay portable. -#}
+
+{#- The n-th capture group of a regex match, or null when the text does not match. -#}
+{% macro regexp_group(expr, pattern, group) -%}
+    {{ return(adapter.dispatch('regexp_group', 'hqd')(expr, pattern, group)) }}
+{%- endmacro %}
+
+{% macro default__regexp_group(expr, pattern, group) -%}
+    nullif(regexp_extract({{ expr }}, '{{ pattern }}', {{ group }}), '')
+{%- endmacro %}
+
+{% macro postgres__regexp_group(expr, pattern, group) -%}
+    nullif((regexp_match({{ expr }}, '{{ pattern }}'))[{{ group }}], '')
+{%- endmacro %}
+
+{#- The numeric type of every measured value and score: exact decimal, same meaning on every engine. -#}
+{% macro type_measure() -%}
+    {{ return(adapter.dispatch('type_measure', 'hqd')()) }}
+{%- endmacro %}
+
+{% macro default__type_measure() -%}
+    decimal(38, 10)
+{%- endmacro %}
+
+{#- A text value as a measure, null when it is not a number. -#}
+{% macro safe_to_measure(expr) -%}
+    {{ dbt.safe_cast(expr, hqd.type_measure()) }}
+{%- endmacro %}
+
+{#- '2023年第1季度', '2023-Q1', '2023 q1' → '20231' / '2023Q1'; '2023年' → '2023'. -#}
+{% macro compact_period(expr) -%}
+    replace(replace(replace(replace(replace(upper({{ expr }}), ' ', ''), '年', ''), '第', ''), '季度', ''), '-', '')
+{%- endmacro %}

@@ -1,0 +1,180 @@
+-- Every (year, region, indicator) the year's rules assess, scored within its peer group (same year,
+-- level and class). A region with no usable value scores 0, ranks last and is flagged; nothing is imputed.
+with
+
+regions as (
+
+    select * from {{ ref('int_regions_classified') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('int_indicator_rules_by_year') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+
+),
+
+annual_values as (
+
+    select * from {{ ref('int_submissions_accepted') }}
+    where is_current and period_type = 'year'
+
+),
+
+assessed as (
+
+    select
+        regions.assessment_year,
+        regions.level,
+        regions.class_code,
+        regions.region_code,
+        rules.indicator_code,
+        indicators.dimension_code,
+        indicators.lead_department,
+        indicators.direction,
+        rules.scoring_method,
+        rules.weight,
+        rules.target_value,
+        rules.satisfactory_value,
+        rules.not_allowed_value,
+        annual_values.submission_id,
+        annual_values.indicator_value,
+        annual_values.indicator_value is null as is_value_missing
+    from regions
+    inner join rules
+        on regions.assessment_year = rules.assessment_year
+        and regions.level = rules.level
+        and regions.class_code = rules.class_code
+    inner join indicators
+        on rules.indicator_code = indicators.indicator_code
+    left join annual_values
+        on regions.region_code = annual_values.region_code
+        and rules.indicator_code = annual_values.indicator_code
+        and regions.assessment_year = annual_values.period_year
+
+),
+
+peer_stats as (
+
+    select
+        *,
+        count(*) over peer_group as peer_group_size,
+        count(indicator_value) over peer_group as peer_values_count,
+        case when direction = 'lower' then min(indicator_value) over peer_group
+            else max(indicator_value) over peer_group end as peer_best_value,
+        case when direction = 'lower' then max(indicator_value) over peer_group
+            else min(indicator_value) over peer_group end as peer_worst_value,
+        -- equal values share the better rank (1, 1, 3); missing values rank after every reported one
+        rank() over (
+            partition by assessment_year, level, class_code, indicator_code
+            order by
+                case when indicator_value is null then 1 else 0 end,
+                case when direction = 'lower' then indicator_value else -indicator_value end
+        ) as rank_in_class
+    from assessed
+    window peer_group as (partition by assessment_year, level, class_code, indicator_code)
+
+),
+
+bounds as (
+
+    select
+        *,
+        coalesce(satisfactory_value, peer_best_value) as satisfactory_value_used,
+        coalesce(not_allowed_value, peer_worst_value) as not_allowed_value_used,
+        case
+            when target_value is null or indicator_value is null then null
+            when direction = 'lower' then indicator_value <= target_value
+            else indicator_value >= target_value
+        end as is_target_met
+    from peer_stats
+
+),
+
+coefficients as (
+
+    select
+        *,
+        -- 功效系数 d = 60 + 40 (x - x_s) / (x_h - x_s); the same formula serves lower-is-better because
+        -- x_h is then the smaller bound. Kept within [0, 100] when fixed bounds are exceeded.
+        case
+            when scoring_method <> 'efficacy' or indicator_value is null then null
+            when satisfactory_value_used = not_allowed_value_used then 100
+            else greatest(0, least(100,
+                60 + 40 * (indicator_value - not_allowed_value_used)
+                / (satisfactory_value_used - not_allowed_value_used)
+            ))
+        end as efficacy_coefficient,
+        -- completion ratio; where it is undefined (zero target, or zero value for lower-is-better)
+        -- the target counts as met when the value is on the right side of it
+        case
+            when scoring_method <> 'target' or indicator_value is null then null
+            when direction = 'lower' and indicator_value = 0 then case when is_target_met then 1 else 0 end
+            when direction = 'lower' then greatest(0, least(1, target_value / indicator_value))
+            when target_value = 0 then case when is_target_met then 1 else 0 end
+            else greatest(0, least(1, indicator_value / target_value))
+        end as completion_ratio
+    from bounds
+
+),
+
+scored as (
+
+    select
+        *,
+        case
+            when indicator_value is null then 0
+            when scoring_method = 'efficacy' then weight * efficacy_coefficient / 100
+            when scoring_method = 'target' then weight * completion_ratio
+            when scoring_method = 'target_binary' then case when is_target_met then weight else 0 end
+            when scoring_method = 'rank' then weight * greatest(0, 1 - 0.05 * (rank_in_class - 1))
+        end as score_points_exact
+    from coefficients
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([
+            dbt.cast("assessment_year", api.Column.translate_type("string")), "'-'", "region_code", "'-'", "indicator_code"
+        ]) }} as indicator_score_key,
+        assessment_year,
+        level,
+        class_code,
+        region_code,
+        indicator_code,
+        dimension_code,
+        lead_department,
+        direction,
+        scoring_method,
+        weight,
+        target_value,
+        submission_id,
+        indicator_value,
+        is_value_missing,
+        peer_group_size,
+        peer_values_count,
+        peer_best_value,
+        peer_worst_value,
+        case when scoring_method = 'efficacy' then satisfactory_value_used end as satisfactory_value_used,
+        case when scoring_method = 'efficacy' then not_allowed_value_used end as not_allowed_value_used,
+        cast(efficacy_coefficient as {{ hqd.type_measure() }}) as efficacy_coefficient,
+        cast(completion_ratio as {{ hqd.type_measure() }}) as completion_ratio,
+        is_target_met,
+        rank_in_class,
+        not is_value_missing and rank_in_class = 1 as is_ranked_first,
+        not is_value_missing and rank_in_class <= 2 as is_in_class_top_two,
+        cast(score_points_exact as {{ hqd.type_measure() }}) as score_points,
+        cast(weight - score_points_exact as {{ hqd.type_measure() }}) as points_lost
+    from scored
+
+)
+
+select * from final

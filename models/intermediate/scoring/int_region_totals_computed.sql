@@ -1,0 +1,88 @@
+-- Per (year, region): the indicator points by dimension, the adjustments, and the total the ranks use.
+with
+
+scores as (
+
+    select * from {{ ref('int_indicator_scores_computed') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('int_regions_classified') }}
+
+),
+
+adjustments as (
+
+    select * from {{ ref('adjustments') }}
+
+),
+
+indicator_points as (
+
+    select
+        assessment_year,
+        region_code,
+        count(*) as indicators_assessed,
+        sum(case when is_value_missing then 1 else 0 end) as missing_values,
+        sum(case when is_ranked_first then 1 else 0 end) as indicators_ranked_first,
+        sum(case when is_in_class_top_two then 1 else 0 end) as indicators_in_class_top_two,
+        sum(weight) as weight_total,
+        sum(score_points) as indicator_points,
+        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
+        sum(case when dimension_code = '{{ dimension }}' then score_points else 0 end) as {{ dimension }}_points
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from scores
+    group by assessment_year, region_code
+
+),
+
+adjustment_totals as (
+
+    select
+        assessment_year,
+        region_code,
+        sum(case when adjustment_type = 'bonus' then points else 0 end) as bonus_points,
+        sum(case when adjustment_type in ('deduction', 'provisional_deduction') then points else 0 end)
+            as deduction_points,
+        max(case when adjustment_type = 'veto' then 1 else 0 end) = 1 as is_vetoed
+    from adjustments
+    group by assessment_year, region_code
+
+),
+
+totals as (
+
+    select
+        regions.assessment_year,
+        regions.region_code,
+        regions.level,
+        regions.class_code,
+        indicator_points.indicators_assessed,
+        indicator_points.missing_values,
+        indicator_points.indicators_ranked_first,
+        indicator_points.indicators_in_class_top_two,
+        indicator_points.weight_total,
+        indicator_points.indicator_points,
+        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
+        indicator_points.{{ dimension }}_points,
+        {% endfor -%}
+        coalesce(adjustment_totals.bonus_points, 0) as bonus_points,
+        coalesce(adjustment_totals.deduction_points, 0) as deduction_points,
+        coalesce(adjustment_totals.is_vetoed, false) as is_vetoed,
+        indicator_points.indicator_points
+        + coalesce(adjustment_totals.bonus_points, 0)
+        - coalesce(adjustment_totals.deduction_points, 0) as total_score
+    from regions
+    inner join indicator_points
+        on regions.assessment_year = indicator_points.assessment_year
+        and regions.region_code = indicator_points.region_code
+    left join adjustment_totals
+        on regions.assessment_year = adjustment_totals.assessment_year
+        and regions.region_code = adjustment_totals.region_code
+
+)
+
+select * from totals

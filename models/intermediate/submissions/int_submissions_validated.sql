@@ -1,0 +1,180 @@
+-- Every staged row resolved against the year's configuration, with the first reason it cannot be used
+-- (null when it can). Accepted and rejected rows both come from here, so none can be lost between them.
+with
+
+submissions as (
+
+    select * from {{ ref('stg_landing__submissions') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('regions') }}
+
+),
+
+indicators as (
+
+    select
+        *,
+        -- submitted names went through NFKC at ingest (Ⅲ → III), so compare like with like
+        replace(replace(replace(indicator_name_zh, 'Ⅲ', 'III'), 'Ⅱ', 'II'), 'Ⅰ', 'I') as indicator_name_key
+    from {{ ref('indicators') }}
+
+),
+
+assessment_years as (
+
+    select assessment_year from {{ ref('assessment_years') }}
+
+),
+
+unit_conversions as (
+
+    select * from {{ ref('unit_conversions') }}
+
+),
+
+-- a region given by name alone: which regions of that year carry the name (full or without its suffix)
+region_name_matches as (
+
+    select
+        submissions.submission_id,
+        count(distinct case
+            when submissions.period_year between regions.valid_from_year and coalesce(regions.valid_to_year, 9999)
+                then regions.region_code
+        end) as matches_in_year,
+        min(case
+            when submissions.period_year between regions.valid_from_year and coalesce(regions.valid_to_year, 9999)
+                then regions.region_code
+        end) as region_code,
+        count(distinct regions.region_code) as matches_any_year
+    from submissions
+    inner join regions
+        on submissions.region_name_input in (regions.region_name, regions.short_name)
+    where submissions.region_code_input is null
+    group by submissions.submission_id
+
+),
+
+resolved as (
+
+    select
+        submissions.*,
+        case
+            when submissions.period_quarter is null
+                then {{ dbt.cast("submissions.period_year", api.Column.translate_type("string")) }}
+            else {{ dbt.concat([
+                dbt.cast("submissions.period_year", api.Column.translate_type("string")),
+                "'Q'",
+                dbt.cast("submissions.period_quarter", api.Column.translate_type("string"))
+            ]) }}
+        end as period_code,
+        case when submissions.period_quarter is null then 'year' else 'quarter' end as period_type,
+        assessment_years.assessment_year is not null as is_period_in_range,
+        coded_region.region_code as coded_region_code,
+        coded_region.valid_from_year as coded_region_valid_from_year,
+        coded_region.valid_to_year as coded_region_valid_to_year,
+        region_name_matches.matches_in_year,
+        region_name_matches.matches_any_year,
+        case
+            when submissions.region_code_input is not null
+                and submissions.period_year between coded_region.valid_from_year
+                and coalesce(coded_region.valid_to_year, 9999)
+                then coded_region.region_code
+            when submissions.region_code_input is null and region_name_matches.matches_in_year = 1
+                then region_name_matches.region_code
+        end as region_code,
+        coalesce(coded_indicator.indicator_code, named_indicator.indicator_code) as indicator_code,
+        coalesce(coded_indicator.unit, named_indicator.unit) as indicator_unit,
+        coalesce(coded_indicator.value_min, named_indicator.value_min) as value_min,
+        coalesce(coded_indicator.value_max, named_indicator.value_max) as value_max,
+        -- a bare number is in the indicator's own unit (the template prescribes it); a % sign means percent
+        coalesce(
+            case when submissions.has_percent_sign then '%' end,
+            submissions.unit_input,
+            coalesce(coded_indicator.unit, named_indicator.unit)
+        ) as submitted_unit
+    from submissions
+    left join assessment_years
+        on submissions.period_year = assessment_years.assessment_year
+    left join regions as coded_region
+        on submissions.region_code_input = coded_region.region_code
+    left join region_name_matches
+        on submissions.submission_id = region_name_matches.submission_id
+    left join indicators as coded_indicator
+        on upper(submissions.indicator_code_input) = coded_indicator.indicator_code
+    left join indicators as named_indicator
+        on submissions.indicator_code_input is null
+        and submissions.indicator_name_input = named_indicator.indicator_name_key
+
+),
+
+converted as (
+
+    select
+        resolved.*,
+        unit_conversions.factor as unit_factor,
+        cast(resolved.value_number * unit_conversions.factor as {{ hqd.type_measure() }}) as indicator_value
+    from resolved
+    left join unit_conversions
+        on resolved.submitted_unit = unit_conversions.from_unit
+        and resolved.indicator_unit = unit_conversions.to_unit
+
+),
+
+judged as (
+
+    select
+        *,
+        case
+            when period_year is null then 'invalid_period'
+            when not is_period_in_range then 'period_out_of_range'
+            when region_code_input is null and region_name_input is null then 'missing_region'
+            when region_code_input is not null and coded_region_code is null then 'unknown_region'
+            when region_code_input is not null and region_code is null then 'region_not_valid_in_year'
+            when region_code_input is null and matches_in_year > 1 then 'ambiguous_region_name'
+            when region_code_input is null and coalesce(matches_any_year, 0) > 0 and region_code is null
+                then 'region_not_valid_in_year'
+            when region_code is null then 'unknown_region'
+            when indicator_code_input is null and indicator_name_input is null then 'missing_indicator'
+            when indicator_code is null then 'unknown_indicator'
+            when not is_missing_value and value_number is null then 'unparseable_value'
+            when not is_missing_value and unit_factor is null then 'unconvertible_unit'
+            when indicator_value < value_min or indicator_value > value_max then 'value_out_of_range'
+        end as row_rejection_reason
+    from converted
+
+),
+
+-- two rows of one file for the same key with different values: neither can be trusted
+conflicts as (
+
+    select
+        *,
+        -- min <> max rather than count(distinct) over (...), which PostgreSQL does not allow
+        min(coalesce({{ dbt.cast("indicator_value", api.Column.translate_type("string")) }}, 'missing'))
+            over (partition by file_hash, region_code, indicator_code, period_code)
+        <> max(coalesce({{ dbt.cast("indicator_value", api.Column.translate_type("string")) }}, 'missing'))
+            over (partition by file_hash, region_code, indicator_code, period_code) as has_conflicting_value
+    from judged
+    where row_rejection_reason is null
+
+),
+
+final as (
+
+    select
+        judged.*,
+        coalesce(
+            judged.row_rejection_reason,
+            case when conflicts.has_conflicting_value then 'conflicting_duplicate_in_file' end
+        ) as rejection_reason
+    from judged
+    left join conflicts
+        on judged.submission_id = conflicts.submission_id
+
+)
+
+select * from final

@@ -1,0 +1,55 @@
+-- One row per landed row, typed: the number parsed out of the value cell, the period split into year and
+-- quarter. Nothing is resolved or rejected here; int_submissions_validated does that.
+with
+
+source as (
+
+    select * from {{ source('landing', 'submissions') }}
+
+),
+
+renamed as (
+
+    select
+        {{ dbt.concat(["file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string"))]) }}
+            as submission_id,
+        file_hash,
+        file_name,
+        sheet_name,
+        row_number,
+        load_seq,
+        loaded_at,
+
+        nullif(region_code_text, '') as region_code_input,
+        nullif(region_name_text, '') as region_name_input,
+        nullif(indicator_code_text, '') as indicator_code_input,
+        nullif(indicator_name_text, '') as indicator_name_input,
+        nullif(period_text, '') as period_input,
+        nullif(unit_text, '') as unit_input,
+        value_raw,
+        value_text,
+
+        coalesce(trim(value_text), '') in ('', '—', '——', '-', '--', '/', '暂无', '无', 'NA', 'N/A', 'null')
+            as is_missing_value,
+        trim(value_text) like '%\%%' escape '\' as has_percent_sign,
+        {{ hqd.safe_to_measure("replace(replace(replace(trim(value_text), ',', ''), ' ', ''), '%', '')") }}
+            as value_number,
+
+        cast({{ hqd.regexp_group(
+            hqd.compact_period("period_text"), '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
+        cast({{ hqd.regexp_group(
+            hqd.compact_period("period_text"), '^([0-9]{4})(Q?([1-4]))?$', 3) }} as integer) as period_quarter,
+
+        region_code_raw,
+        region_name_raw,
+        indicator_code_raw,
+        indicator_name_raw,
+        period_raw,
+        unit_raw,
+        source_row_json
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,316 @@
+"""Landing → raw: every row of every submitted file, verbatim, with its decoded form and lineage.
+
+Decoding (encoding detection, Unicode NFKC, traditional → simplified) happens here; judgement does not:
+a value that cannot be parsed, a region that does not exist, a unit that cannot be converted all land in
+raw like any other row and are sorted out by dbt staging into accepted and rejected rows.
+
+A file already loaded (same SHA-256) is skipped, so a rerun over the same landing folder changes nothing.
+A file that cannot be read at all is reported with its name and the reason; the other files still load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SUPPORTED_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+
+# canonical field → accepted header spellings (compared after decoding and lower-casing)
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "region_code": ("地区代码", "区划代码", "行政区划代码", "地区编码", "代码", "region_code"),
+    "region_name": ("地区名称", "地区", "地区名", "县(市、区)", "设区市", "region_name", "region"),
+    "indicator_code": ("指标代码", "指标编码", "指标编号", "indicator_code"),
+    "indicator_name": ("指标名称", "指标", "indicator_name", "indicator"),
+    "period": ("统计期", "期别", "时期", "报告期", "统计时期", "period"),
+    "value": ("数值", "指标值", "值", "value"),
+    "unit": ("单位", "计量单位", "unit"),
+}
+FIELDS = tuple(HEADER_ALIASES)
+HEADER_SCAN_ROWS = 15  # title rows above the header are common in exported workbooks
+
+RAW_SCHEMA = "raw"
+DDL = f"""
+create schema if not exists {RAW_SCHEMA};
+create sequence if not exists {RAW_SCHEMA}.load_seq start 1;
+create table if not exists {RAW_SCHEMA}.landing_files (
+    file_hash varchar primary key,
+    file_name varchar not null,
+    file_format varchar not null,
+    encoding varchar,
+    sheet_count integer not null,
+    row_count integer not null,
+    load_seq integer not null,
+    loaded_at timestamp not null
+);
+create table if not exists {RAW_SCHEMA}.load_errors (
+    file_hash varchar,
+    file_name varchar not null,
+    error_message varchar not null,
+    attempted_at timestamp not null
+);
+create table if not exists {RAW_SCHEMA}.submissions (
+    file_hash varchar not null,
+    file_name varchar not null,
+    sheet_name varchar not null,
+    row_number integer not null,
+    load_seq integer not null,
+    loaded_at timestamp not null,
+    {", ".join(f"{f}_raw varchar, {f}_text varchar" for f in FIELDS)},
+    source_row_json varchar not null
+);
+"""
+
+
+class LandingFileError(ValueError):
+    """A file that cannot be read at all; the message names the file and what is wrong."""
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_skipped: int = 0
+    rows_loaded: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def decode_text(text: str) -> str:
+    """NFKC (full-width digits and punctuation → ASCII), traditional → simplified, trimmed."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).strip()
+
+
+def _decode_series(cells: pd.Series) -> pd.Series:
+    # submissions repeat the same names and units thousands of times: convert each distinct cell once
+    uniques = cells.dropna().unique()
+    mapping = {u: decode_text(u) for u in uniques}
+    return cells.map(mapping)
+
+
+def detect_encoding(raw: bytes, file_name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise LandingFileError(f"{file_name}: cannot detect the text encoding (not UTF-8, GBK or another known one)")
+    # charset-normalizer may name a GBK subset; GB18030 is its superset and decodes all of them
+    if best.encoding.lower() in {"gb2312", "gbk", "hz", "gb18030"}:
+        return "gb18030"
+    return best.encoding
+
+
+def _read_grids(path: Path, raw: bytes, name: str) -> tuple[str, str | None, list[tuple[str, pd.DataFrame]]]:
+    """Every sheet of the file as a grid of text cells (no header interpretation yet)."""
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        if not raw.strip():
+            raise LandingFileError(f"{name}: the file is empty")
+        encoding = detect_encoding(raw, name)
+        try:
+            grid = pd.read_csv(
+                io.StringIO(raw.decode(encoding)),
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                sep=None,
+                engine="python",
+            )
+        except (pd.errors.ParserError, UnicodeDecodeError, csv_error()) as exc:
+            raise LandingFileError(f"{name}: not a readable CSV file ({exc})") from exc
+        return "csv", encoding, [("", grid)]
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+            raise LandingFileError(f"{name}: not a readable Excel workbook ({exc})") from exc
+        grids = []
+        for sheet_name in workbook.sheet_names:
+            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            if rows:
+                grids.append((sheet_name, pd.DataFrame(rows).map(_cell_text)))
+        return "xlsx", None, grids
+    raise LandingFileError(f"{name}: unsupported file type '{suffix}' (expected .csv or .xlsx)")
+
+
+def csv_error() -> type[Exception]:
+    import csv
+
+    return csv.Error
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _find_header(grid: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
+    """Row index of the header and the column of each canonical field, or None if no header is found."""
+    lookup = {decode_text(alias).lower(): canon for canon, aliases in HEADER_ALIASES.items() for alias in aliases}
+    for row_idx in range(min(HEADER_SCAN_ROWS, len(grid))):
+        columns: dict[str, int] = {}
+        for col_idx, cell in enumerate(grid.iloc[row_idx].tolist()):
+            canon = lookup.get(decode_text(str(cell)).lower())
+            if canon and canon not in columns:
+                columns[canon] = col_idx
+        if "value" in columns and len(columns) >= 3:
+            return row_idx, columns
+    return None
+
+
+def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
+    found = _find_header(grid)
+    where = f"{name}" + (f" sheet '{sheet}'" if sheet else "")
+    if found is None:
+        raise LandingFileError(
+            f"{where}: no header row found in the first {HEADER_SCAN_ROWS} rows "
+            f"(need 数值/value plus region, indicator and period columns)"
+        )
+    header_idx, columns = found
+    missing = [
+        label
+        for label, options in (
+            ("region (地区代码 or 地区名称)", ("region_code", "region_name")),
+            ("indicator (指标代码 or 指标名称)", ("indicator_code", "indicator_name")),
+            ("period (统计期)", ("period",)),
+        )
+        if not any(o in columns for o in options)
+    ]
+    if missing:
+        raise LandingFileError(f"{where}: header on row {header_idx + 1} lacks {', '.join(missing)}")
+    header_cells = [str(c) for c in grid.iloc[header_idx].tolist()]
+    body = grid.iloc[header_idx + 1 :]
+    body = body[(body.astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)]
+    out = pd.DataFrame(index=body.index)
+    out["row_number"] = body.index.to_numpy() + 1  # the row number a person sees in the file
+    for canon in FIELDS:
+        raw_cells = body[columns[canon]] if canon in columns else pd.Series(pd.NA, index=body.index, dtype=object)
+        out[f"{canon}_raw"] = raw_cells.astype(object).where(raw_cells.notna(), None)
+        out[f"{canon}_text"] = _decode_series(out[f"{canon}_raw"])
+    verbatim = body.copy()
+    verbatim.columns = [
+        header_cells[i] if i < len(header_cells) and header_cells[i] else f"column_{i + 1}"
+        for i in range(verbatim.shape[1])
+    ]
+    verbatim = verbatim.loc[:, ~verbatim.columns.duplicated()]
+    out["source_row_json"] = verbatim.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    out["sheet_name"] = sheet
+    return out
+
+
+def landing_files(landing_dir: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in landing_dir.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def ingest_landing(
+    landing_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    on_file: Callable[[Path], None] | None = None,
+    files: Iterable[Path] | None = None,
+) -> IngestReport:
+    """Load every new landing file into raw.submissions; return what was loaded, skipped and why any failed."""
+    ensure_raw_schema(con)
+    report = IngestReport()
+    loaded_hashes = {h for (h,) in con.execute(f"select file_hash from {RAW_SCHEMA}.landing_files").fetchall()}
+    for path in files if files is not None else landing_files(landing_dir):
+        report.files_seen += 1
+        name = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else path.name
+        raw = path.read_bytes()
+        file_hash = hashlib.sha256(raw).hexdigest()
+        if file_hash in loaded_hashes:
+            report.files_skipped += 1
+            if on_file:
+                on_file(path)
+            continue
+        try:
+            file_format, encoding, grids = _read_grids(path, raw, name)
+            frames = [_rows_from_grid(grid, name, sheet) for sheet, grid in grids]
+            if not frames:
+                raise LandingFileError(f"{name}: the workbook has no sheet with data")
+            rows = pd.concat(frames, ignore_index=True)
+        except LandingFileError as exc:
+            report.failures.append((name, str(exc)))
+            con.execute(
+                f"insert into {RAW_SCHEMA}.load_errors values (?, ?, ?, ?)",
+                [file_hash, name, str(exc), datetime.now(UTC).replace(tzinfo=None)],
+            )
+            if on_file:
+                on_file(path)
+            continue
+        _write_file(con, rows, file_hash, name, file_format, encoding, len(grids))
+        loaded_hashes.add(file_hash)
+        report.files_loaded += 1
+        report.rows_loaded += len(rows)
+        if on_file:
+            on_file(path)
+    return report
+
+
+def _write_file(
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    file_hash: str,
+    name: str,
+    file_format: str,
+    encoding: str | None,
+    sheet_count: int,
+) -> None:
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        (load_seq,) = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()
+        frame = rows.assign(file_hash=file_hash, file_name=name, load_seq=load_seq, loaded_at=loaded_at)
+        columns = ["file_hash", "file_name", "sheet_name", "row_number", "load_seq", "loaded_at"]
+        columns += [f"{f}_{kind}" for f in FIELDS for kind in ("raw", "text")] + ["source_row_json"]
+        frame = frame[columns]
+        con.register("incoming_rows", frame)
+        con.execute(f"insert into {RAW_SCHEMA}.submissions select * from incoming_rows")
+        con.unregister("incoming_rows")
+        con.execute(
+            f"insert into {RAW_SCHEMA}.landing_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_hash, name, file_format, encoding, sheet_count, len(rows), load_seq, loaded_at],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise

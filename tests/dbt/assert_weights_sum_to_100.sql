@@ -1,0 +1,10 @@
+-- 分道竞技 gives each (year, level, class) its own weights, but each set must total 100 points, or totals
+-- across classes and years stop being comparable.
+select
+    assessment_year,
+    level,
+    class_code,
+    sum(weight) as weight_total
+from {{ ref('int_indicator_rules_by_year') }}
+group by assessment_year, level, class_code
+having sum(weight) <> 100
