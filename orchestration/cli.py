@@ -1,0 +1,169 @@
+"""`hqd run`: the main job on a terminal, with progress while it runs and the year's result at the end.
+
+    python -m orchestration.cli run [--year 2023] [--landing-dir DIR] [--warehouse FILE] [--no-generate]
+    python -m orchestration.cli check-config
+
+HQD_WAREHOUSE and HQD_LANDING_DIR set the default paths. Exit codes: 0 success, 1 build or test failure or
+an unreadable landing file, 2 configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from orchestration import pipeline
+from orchestration.config_check import ConfigError
+
+console = Console()
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = pipeline.Settings()
+    if args.warehouse:
+        settings.warehouse = Path(args.warehouse).resolve()
+    if args.landing_dir:
+        settings.landing_dir = Path(args.landing_dir).resolve()
+    settings.generate_if_empty = not args.no_generate
+    started = time.perf_counter()
+
+    try:
+        pipeline.check_configuration(settings)
+    except ConfigError as exc:
+        console.print(f"[bold red]Configuration error[/] — nothing was run.\n{exc}")
+        return 2
+    console.print("[green]✓[/] configuration checked (seeds/)")
+
+    with console.status("checking the landing folder…"):
+        generated = pipeline.generate_sample_if_empty(settings)
+    if generated is not None:
+        console.print(
+            f"[green]✓[/] landing folder was empty: generated the sample, {generated.files_written} files, "
+            f"{generated.rows_written:,} rows → {settings.landing_dir}"
+        )
+
+    from orchestration.ingest import landing_files
+
+    files = landing_files(settings.landing_dir)
+    with _progress() as progress:
+        task = progress.add_task("ingest", total=len(files), detail="")
+        report = pipeline.ingest_landing(
+            settings, on_file=lambda p: progress.update(task, advance=1, detail=p.name)
+        )
+        progress.update(task, detail="")
+    console.print(
+        f"[green]✓[/] ingest: {report.files_loaded} new files, {report.rows_loaded:,} rows landed; "
+        f"{report.files_skipped} already loaded (same content) skipped"
+    )
+    for name, reason in report.failures:
+        console.print(f"[bold red]✗ unreadable file[/] {reason}")
+
+    with _progress() as progress:
+        task = progress.add_task("dbt build", total=None, detail="")
+
+        def on_progress(index: int, total: int, node: str) -> None:
+            progress.update(task, total=total or None, completed=index, detail=node)
+
+        build = pipeline.run_dbt_build(settings, on_progress=on_progress)
+    if not build.success:
+        console.print("[bold red]✗ dbt build failed[/]" + (f": {build.error}" if build.error else ""))
+        for failure in build.failures:
+            console.print(f"  [red]{failure.status}[/] {failure.unique_id}: {failure.message}")
+        return 1
+    console.print(f"[green]✓[/] dbt build: {build.nodes} nodes (seeds, models, data and unit tests) passed")
+
+    try:
+        summary = pipeline.read_summary(settings.warehouse, args.year)
+    except Exception as exc:  # a year with no results is the usual cause
+        console.print(f"[bold red]✗ cannot summarise[/]: {exc}")
+        return 1
+    if not summary.cities:
+        console.print(f"[bold red]✗ no results for assessment year {summary.assessment_year}[/]")
+        return 1
+    _print_summary(summary)
+    console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
+    return 1 if report.failures else 0
+
+
+def _print_summary(summary: pipeline.Summary) -> None:
+    rows = Table(title="Rows in and out", show_header=True)
+    rows.add_column("stage")
+    rows.add_column("rows", justify="right")
+    rows.add_row("landed (raw.submissions)", f"{summary.raw_rows:,}")
+    rows.add_row("accepted (marts.fct_indicator_values)", f"{summary.accepted_rows:,}")
+    rows.add_row("  of which current", f"{summary.current_rows:,}")
+    rows.add_row("rejected (marts.fct_rejected_submissions)", f"{summary.rejected_rows:,}")
+    verdict = "[green]yes[/]" if summary.reconciles else "[bold red]NO[/]"
+    rows.add_row("landed = accepted + rejected", verdict)
+    console.print(rows)
+
+    if summary.rejected_by_reason:
+        reasons = Table(title="Rejected rows by reason")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        reasons.add_column("first example")
+        for reason, count, example in summary.rejected_by_reason:
+            reasons.add_row(reason, str(count), example)
+        console.print(reasons)
+
+    cities = Table(title=f"{summary.assessment_year}年度 设区市 — tiers by class")
+    for col in ("class", "rank", "city", "total", "tier"):
+        cities.add_column(col, justify="right" if col in ("rank", "total") else "left")
+    for cls, rank, name, total, tier, vetoed in summary.cities:
+        cities.add_row(cls, str(rank), name + (" (一票否决)" if vetoed else ""), f"{total:.2f}", tier)
+    console.print(cities)
+
+    advanced = Table(title=f"{summary.assessment_year}年度 高质量发展先进县(市、区): {len(summary.advanced_counties)}")
+    for col in ("class", "#", "county", "city", "rank in class", "province rank", "total"):
+        advanced.add_column(col)
+    for cls, pos, name, city, rank, province_rank, total in summary.advanced_counties:
+        advanced.add_row(cls, str(pos), name, city, str(rank), str(province_rank), f"{total:.2f}")
+    console.print(advanced)
+    console.print(
+        f"warehouse: [bold]{summary.warehouse}[/] (schemas marts, staging, intermediate, config, raw); "
+        "open it with `duckdb -readonly` or any DuckDB client"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hqd", description="HQD assessment warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="check config, ingest, dbt build, print the year's result")
+    run_parser.add_argument("--year", type=int, help="assessment year to summarise (default: latest)")
+    run_parser.add_argument("--landing-dir", help="landing folder (default $HQD_LANDING_DIR or data/landing)")
+    run_parser.add_argument("--warehouse", help="DuckDB file (default $HQD_WAREHOUSE or data/warehouse/hqd.duckdb)")
+    run_parser.add_argument("--no-generate", action="store_true", help="do not generate the sample when empty")
+    sub.add_parser("check-config", help="check the seeds and list every problem")
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        try:
+            pipeline.check_configuration(pipeline.Settings())
+        except ConfigError as exc:
+            console.print(f"[bold red]Configuration error[/]\n{exc}")
+            return 2
+        console.print("[green]✓[/] configuration is consistent")
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
