@@ -32,12 +32,12 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/sqlfluff lint models tests/dbt macros
+	HQD_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff lint models tests/dbt
 
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/sqlfluff fix models tests/dbt
+	HQD_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff fix models tests/dbt
 
 sample: setup
 	$(PY) -m orchestration.sample_data --landing-dir data/landing

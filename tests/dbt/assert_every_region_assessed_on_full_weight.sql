@@ -7,5 +7,5 @@ select
 from {{ ref('int_regions_classified') }} as regions
 left join {{ ref('fct_region_assessment') }} as assessments
     on regions.assessment_year = assessments.assessment_year
-    and regions.region_code = assessments.region_code
+        and regions.region_code = assessments.region_code
 where assessments.weight_total is null or assessments.weight_total <> 100

@@ -49,14 +49,14 @@ assessed as (
     from regions
     inner join rules
         on regions.assessment_year = rules.assessment_year
-        and regions.level = rules.level
-        and regions.class_code = rules.class_code
+            and regions.level = rules.level
+            and regions.class_code = rules.class_code
     inner join indicators
         on rules.indicator_code = indicators.indicator_code
     left join annual_values
         on regions.region_code = annual_values.region_code
-        and rules.indicator_code = annual_values.indicator_code
-        and regions.assessment_year = annual_values.period_year
+            and rules.indicator_code = annual_values.indicator_code
+            and regions.assessment_year = annual_values.period_year
 
 ),
 
@@ -67,9 +67,11 @@ peer_stats as (
         count(*) over peer_group as peer_group_size,
         count(indicator_value) over peer_group as peer_values_count,
         case when direction = 'lower' then min(indicator_value) over peer_group
-            else max(indicator_value) over peer_group end as peer_best_value,
+            else max(indicator_value) over peer_group
+        end as peer_best_value,
         case when direction = 'lower' then max(indicator_value) over peer_group
-            else min(indicator_value) over peer_group end as peer_worst_value,
+            else min(indicator_value) over peer_group
+        end as peer_worst_value,
         -- equal values share the better rank (1, 1, 3); missing values rank after every reported one
         rank() over (
             partition by assessment_year, level, class_code, indicator_code
@@ -106,10 +108,11 @@ coefficients as (
         case
             when scoring_method <> 'efficacy' or indicator_value is null then null
             when satisfactory_value_used = not_allowed_value_used then 100
-            else greatest(0, least(100,
-                60 + 40 * (indicator_value - not_allowed_value_used)
-                / (satisfactory_value_used - not_allowed_value_used)
-            ))
+            else greatest(0, least(
+                    100,
+                    60 + 40 * (indicator_value - not_allowed_value_used)
+                    / (satisfactory_value_used - not_allowed_value_used)
+                ))
         end as efficacy_coefficient,
         -- completion ratio; where it is undefined (zero target, or zero value for lower-is-better)
         -- the target counts as met when the value is on the right side of it

@@ -31,8 +31,8 @@ indicator_points as (
         sum(weight) as weight_total,
         sum(score_points) as indicator_points,
         {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
-        sum(case when dimension_code = '{{ dimension }}' then score_points else 0 end) as {{ dimension }}_points
-        {%- if not loop.last %},{% endif %}
+            sum(case when dimension_code = '{{ dimension }}' then score_points else 0 end) as {{ dimension }}_points
+            {%- if not loop.last %},{% endif %}
         {% endfor %}
     from scores
     group by assessment_year, region_code
@@ -67,7 +67,7 @@ totals as (
         indicator_points.weight_total,
         indicator_points.indicator_points,
         {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
-        indicator_points.{{ dimension }}_points,
+            indicator_points.{{ dimension }}_points,
         {% endfor -%}
         coalesce(adjustment_totals.bonus_points, 0) as bonus_points,
         coalesce(adjustment_totals.deduction_points, 0) as deduction_points,
@@ -78,10 +78,10 @@ totals as (
     from regions
     inner join indicator_points
         on regions.assessment_year = indicator_points.assessment_year
-        and regions.region_code = indicator_points.region_code
+            and regions.region_code = indicator_points.region_code
     left join adjustment_totals
         on regions.assessment_year = adjustment_totals.assessment_year
-        and regions.region_code = adjustment_totals.region_code
+            and regions.region_code = adjustment_totals.region_code
 
 )
 

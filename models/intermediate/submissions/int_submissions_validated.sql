@@ -107,7 +107,7 @@ resolved as (
         on upper(submissions.indicator_code_input) = coded_indicator.indicator_code
     left join indicators as named_indicator
         on submissions.indicator_code_input is null
-        and submissions.indicator_name_input = named_indicator.indicator_name_key
+            and submissions.indicator_name_input = named_indicator.indicator_name_key
 
 ),
 
@@ -120,7 +120,7 @@ converted as (
     from resolved
     left join unit_conversions
         on resolved.submitted_unit = unit_conversions.from_unit
-        and resolved.indicator_unit = unit_conversions.to_unit
+            and resolved.indicator_unit = unit_conversions.to_unit
 
 ),
 

@@ -27,7 +27,7 @@ candidates as (
     from assessments
     inner join quotas
         on assessments.class_code = quotas.class_code
-        and assessments.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
+            and assessments.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
     where not assessments.is_vetoed
 
 ),

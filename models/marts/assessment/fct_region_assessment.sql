@@ -22,15 +22,16 @@ ranked as (
         count(*) over (partition by assessment_year, level, class_code) as class_size,
         row_number() over (
             partition by assessment_year, level, class_code
-            order by total_score desc, indicators_ranked_first desc, region_code
+            order by total_score desc, indicators_ranked_first desc, region_code asc
         ) as rank_in_class,
         row_number() over (
             partition by assessment_year, level
-            order by total_score desc, indicators_ranked_first desc, region_code
+            order by total_score desc, indicators_ranked_first desc, region_code asc
         ) as rank_in_level,
         row_number() over (
             partition by assessment_year, level, class_code
-            order by case when is_vetoed then 1 else 0 end, total_score desc, indicators_ranked_first desc, region_code
+            order by
+                case when is_vetoed then 1 else 0 end, total_score desc, indicators_ranked_first desc, region_code asc
         ) as tier_position
     from totals
 
@@ -50,8 +51,8 @@ tiered as (
     from ranked
     inner join tier_quotas
         on ranked.level = tier_quotas.level
-        and ranked.class_code = tier_quotas.class_code
-        and ranked.assessment_year between tier_quotas.year_from and coalesce(tier_quotas.year_to, 9999)
+            and ranked.class_code = tier_quotas.class_code
+            and ranked.assessment_year between tier_quotas.year_from and coalesce(tier_quotas.year_to, 9999)
 
 ),
 
@@ -72,7 +73,7 @@ final as (
         cast(weight_total as {{ hqd.type_measure() }}) as weight_total,
         cast(indicator_points as {{ hqd.type_measure() }}) as indicator_points,
         {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
-        cast({{ dimension }}_points as {{ hqd.type_measure() }}) as {{ dimension }}_points,
+            cast({{ dimension }}_points as {{ hqd.type_measure() }}) as {{ dimension }}_points,
         {% endfor -%}
         cast(bonus_points as {{ hqd.type_measure() }}) as bonus_points,
         cast(deduction_points as {{ hqd.type_measure() }}) as deduction_points,

@@ -1,4 +1,7 @@
 -- Assessment years and their quarters: the annual assessment period and the quarterly monitoring periods.
+{%- set string_type = api.Column.translate_type("string") %}
+{%- set year_text = dbt.cast("assessment_years.assessment_year", string_type) %}
+{%- set quarter_text = dbt.cast("quarters.quarter", string_type) %}
 with
 
 assessment_years as (
@@ -10,10 +13,12 @@ assessment_years as (
 quarters as (
 
     {% for quarter in [1, 2, 3, 4] -%}
-    select {{ quarter }} as quarter, '{{ "%02d" | format(quarter * 3) }}-{{ ["31", "30", "30", "31"][quarter - 1] }}' as month_day_end
-    {%- if not loop.last %}
-    union all
-    {% endif %}
+        select
+            {{ quarter }} as quarter,
+            '{{ ["03-31", "06-30", "09-30", "12-31"][quarter - 1] }}' as month_day_end
+        {%- if not loop.last %}
+            union all
+        {% endif %}
     {%- endfor %}
 
 ),
@@ -21,16 +26,14 @@ quarters as (
 years as (
 
     select
-        {{ dbt.cast("assessment_year", api.Column.translate_type("string")) }} as period_code,
+        {{ year_text }} as period_code,
         'year' as period_type,
-        assessment_year,
+        assessment_years.assessment_year,
         cast(null as integer) as quarter,
-        cast({{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'-01-01'"]) }} as date)
-            as period_start_date,
-        cast({{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'-12-31'"]) }} as date)
-            as period_end_date,
-        {{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'年度'"]) }} as period_label_zh,
-        cast(results_published_on as date) as results_published_on
+        cast({{ dbt.concat([year_text, "'-01-01'"]) }} as date) as period_start_date,
+        cast({{ dbt.concat([year_text, "'-12-31'"]) }} as date) as period_end_date,
+        {{ dbt.concat([year_text, "'年度'"]) }} as period_label_zh,
+        cast(assessment_years.results_published_on as date) as results_published_on
     from assessment_years
 
 ),
@@ -38,18 +41,14 @@ years as (
 year_quarters as (
 
     select
-        {{ dbt.concat([dbt.cast("assessment_years.assessment_year", api.Column.translate_type("string")), "'Q'", dbt.cast("quarters.quarter", api.Column.translate_type("string"))]) }}
-            as period_code,
+        {{ dbt.concat([year_text, "'Q'", quarter_text]) }} as period_code,
         'quarter' as period_type,
         assessment_years.assessment_year,
         quarters.quarter,
         -- year-to-date monitoring: every quarter's period starts on 1 January
-        cast({{ dbt.concat([dbt.cast("assessment_years.assessment_year", api.Column.translate_type("string")), "'-01-01'"]) }} as date)
-            as period_start_date,
-        cast({{ dbt.concat([dbt.cast("assessment_years.assessment_year", api.Column.translate_type("string")), "'-'", "quarters.month_day_end"]) }} as date)
-            as period_end_date,
-        {{ dbt.concat([dbt.cast("assessment_years.assessment_year", api.Column.translate_type("string")), "'年第'", dbt.cast("quarters.quarter", api.Column.translate_type("string")), "'季度'"]) }}
-            as period_label_zh,
+        cast({{ dbt.concat([year_text, "'-01-01'"]) }} as date) as period_start_date,
+        cast({{ dbt.concat([year_text, "'-'", "quarters.month_day_end"]) }} as date) as period_end_date,
+        {{ dbt.concat([year_text, "'年第'", quarter_text, "'季度'"]) }} as period_label_zh,
         cast(null as date) as results_published_on
     from assessment_years
     cross join quarters

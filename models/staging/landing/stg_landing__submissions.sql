@@ -11,8 +11,9 @@ source as (
 renamed as (
 
     select
-        {{ dbt.concat(["file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string"))]) }}
-            as submission_id,
+        {{ dbt.concat([
+            "file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string"))
+        ]) }} as submission_id,
         file_hash,
         file_name,
         sheet_name,
