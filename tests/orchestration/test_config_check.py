@@ -1,0 +1,97 @@
+"""The configuration check names the seed, the row, the key and the problem for each kind of mistake."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.config_check import ConfigError, check_config, validate_config
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_reference_configuration_is_consistent():
+    assert check_config(SEEDS) == []
+
+
+def test_weights_not_summing_to_100_name_seed_years_and_class(seeds: Path):
+    # line 2 is the first rule: 2018-2020, city, class I, E01, weight 3
+    _edit(seeds / "config/indicator_rules.csv", "2018,2020,city,I,E01,3,", "2018,2020,city,I,E01,4,")
+    problems = check_config(seeds)
+    assert [str(p) for p in problems] == [
+        "seeds/config/indicator_rules.csv row 2-33 [2018-2020, city, class I]: weights sum to 101, not 100"
+    ]
+
+
+def test_unknown_indicator_and_unknown_class(seeds: Path):
+    rules = seeds / "config/indicator_rules.csv"
+    _edit(rules, "2021,,county,III,L07,", "2021,,county,III,L99,")
+    with rules.open("a", encoding="utf-8") as f:
+        f.write("2021,,city,IV,E01,0,efficacy,,,\n")
+    messages = [str(p) for p in check_config(seeds)]
+    assert any("indicator_rules.csv" in m and "unknown indicator 'L99'" in m for m in messages), messages
+    assert any("[level=city, class_code=IV]" in m and "unknown class" in m for m in messages), messages
+
+
+def test_tier_quota_larger_than_class(seeds: Path):
+    _edit(seeds / "config/tier_quotas.csv", "2018,,city,II,2,1", "2018,,city,II,4,1")
+    messages = [str(p) for p in check_config(seeds)]
+    assert messages == [
+        "seeds/config/tier_quotas.csv row 3 [2018-2024, city, class II]: "
+        "first + second tier quotas (5) exceed the class's 4 regions"
+    ]
+
+
+def test_advanced_quota_larger_than_class(seeds: Path):
+    _edit(seeds / "config/advanced_county_quotas.csv", "2018,,II,5,", "2018,,II,40,")
+    messages = [str(p) for p in check_config(seeds)]
+    # class II has 26 counties in 2018-2020 (崇川, 港闸 and 海门市 before the 2021 changes) and 25 after
+    assert messages == [
+        "seeds/config/advanced_county_quotas.csv row 3 [2018-2020, class II]: "
+        "advanced quota (40) exceeds the class's 26 counties",
+        "seeds/config/advanced_county_quotas.csv row 3 [2021-2024, class II]: "
+        "advanced quota (40) exceeds the class's 25 counties",
+    ]
+
+
+def test_overlapping_rule_years_and_missing_target(seeds: Path):
+    rules = seeds / "config/indicator_rules.csv"
+    _edit(rules, "2021,,city,I,E08,5,target,3.5,", "2020,,city,I,E08,5,target,,")
+    messages = [str(p) for p in check_config(seeds)]
+    assert any("level=city, class_code=I, indicator_code=E08" in m and "overlap in [2020]" in m for m in messages)
+    assert any("needs a target_value" in m for m in messages)
+
+
+def test_adjustment_for_a_region_that_did_not_exist_that_year(seeds: Path):
+    with (seeds / "config/adjustments.csv").open("a", encoding="utf-8") as f:
+        f.write("2022,320611,bonus,1,港闸区 was merged in 2021,test\n")
+    messages = [str(p) for p in check_config(seeds)]
+    assert messages == [
+        "seeds/config/adjustments.csv row 7 [2022, 320611]: no such region in that assessment year"
+    ]
+
+
+def test_validate_raises_with_every_problem(seeds: Path):
+    _edit(seeds / "reference/indicators.csv", ",higher,flow,统计局,0,,county_facts", ",upwards,flow,统计局,0,,county_facts")
+    with pytest.raises(ConfigError) as excinfo:
+        validate_config(seeds)
+    assert "unknown direction 'upwards'" in str(excinfo.value)
+    assert "seeds/reference/indicators.csv row 2" in str(excinfo.value)
+
+
+def test_missing_seed_file_is_named(seeds: Path):
+    (seeds / "config/tier_quotas.csv").unlink()
+    assert [str(p) for p in check_config(seeds)] == ["seeds/config/tier_quotas.csv [file]: the seed file is missing"]
