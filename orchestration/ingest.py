@@ -211,6 +211,7 @@ def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
         raise LandingFileError(f"{where}: header on row {header_idx + 1} lacks {', '.join(missing)}")
     header_cells = [str(c) for c in grid.iloc[header_idx].tolist()]
     body = grid.iloc[header_idx + 1 :]
+    body = body.fillna("")
     body = body[(body.astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)]
     out = pd.DataFrame(index=body.index)
     out["row_number"] = body.index.to_numpy() + 1  # the row number a person sees in the file

@@ -117,7 +117,7 @@ def run_dbt_build(
     failures = [
         DbtNodeFailure(r.node.unique_id, str(r.status), (r.message or "").strip())
         for r in (result.result or [])
-        if str(r.status) in {"error", "fail", "runtime error", "skipped"} or str(r.status).endswith(("error", "fail"))
+        if str(r.status).lower() in {"error", "fail", "runtime error"}
     ]
     nodes = len(result.result or [])
     return DbtBuildResult(bool(result.success), nodes, failures)

@@ -1,10 +1,53 @@
+"""Shared fixtures: one end-to-end run of the main job on the generated sample, in a throwaway folder."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def project_dir() -> Path:
-    return PROJECT_DIR
+@dataclass
+class BuiltWarehouse:
+    path: Path
+    landing_dir: Path
+    exit_code: int
+    output: str
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        # same configuration as dbt-duckdb's in-process connection, which may still be open
+        return duckdb.connect(str(self.path))
+
+    def query(self, sql: str, params: list | None = None):
+        con = self.connect()
+        try:
+            return con.execute(sql, params or []).df()
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """`hqd run` exactly as a user runs it, but on a throwaway warehouse, landing folder and dbt target."""
+    from rich.console import Console
+
+    from orchestration import cli
+
+    root = tmp_path_factory.mktemp("e2e")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DBT_TARGET_PATH", str(root / "target"))
+    mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+    buffer = io.StringIO()
+    mp.setattr(cli, "console", Console(file=buffer, width=160, force_terminal=False))
+    try:
+        code = cli.main(
+            ["run", "--warehouse", str(root / "hqd.duckdb"), "--landing-dir", str(root / "landing"), "--year", "2023"]
+        )
+    finally:
+        mp.undo()
+    return BuiltWarehouse(root / "hqd.duckdb", root / "landing", code, buffer.getvalue())

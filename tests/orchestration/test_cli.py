@@ -1,0 +1,45 @@
+"""The main job as a user runs it: `hqd run` on the generated sample into a throwaway warehouse."""
+
+from pathlib import Path
+
+from orchestration import cli, pipeline
+from orchestration.config_check import validate_config
+
+
+def test_main_job_succeeds_and_prints_the_year(built_warehouse):
+    out = built_warehouse.output
+    assert built_warehouse.exit_code == 0, out
+    assert "generated the sample, 456 files" in out
+    assert "456 new files, 121,449 rows landed" in out
+    assert "landed = accepted + rejected" in out and "NO" not in out
+    assert "2023年度 设区市 — tiers by class" in out
+    assert "2023年度 高质量发展先进县(市、区): 18" in out
+    for reason in ("region_not_valid_in_year", "unknown_indicator", "unparseable_value", "value_out_of_range"):
+        assert reason in out
+    assert str(built_warehouse.path) in out.replace("\n", "")
+
+
+def test_second_ingest_of_the_same_files_changes_nothing(built_warehouse):
+    before = built_warehouse.query("select count(*) as n from raw.submissions")["n"][0]
+    settings = pipeline.Settings(warehouse=built_warehouse.path, landing_dir=built_warehouse.landing_dir)
+    report = pipeline.ingest_landing(settings)
+    assert (report.files_loaded, report.files_skipped, report.rows_loaded) == (0, 456, 0)
+    assert built_warehouse.query("select count(*) as n from raw.submissions")["n"][0] == before
+
+
+def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypatch, capsys):
+    seeds = tmp_path / "seeds"
+    import shutil
+
+    shutil.copytree(pipeline.PROJECT_DIR / "seeds", seeds)
+    rules = seeds / "config/indicator_rules.csv"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("2021,,county,II,N01,6,", "2021,,county,II,N01,7,"))
+    monkeypatch.setattr(pipeline, "check_configuration", lambda settings: validate_config(seeds))
+    warehouse = tmp_path / "never.duckdb"
+    code = cli.main(["run", "--warehouse", str(warehouse), "--landing-dir", str(tmp_path / "landing")])
+    assert code == 2
+    assert not warehouse.exists()
+    assert not (tmp_path / "landing").exists()
+    printed = capsys.readouterr().out.replace("\n", " ")
+    assert "seeds/config/indicator_rules.csv" in printed
+    assert "2021-2024, county, class II" in printed and "weights sum to 101, not 100" in printed
