@@ -22,9 +22,19 @@
     decimal(38, 10)
 {%- endmacro %}
 
-{#- A text value as a measure, null when it is not a number. -#}
+{#- A text value as a measure, null when it is not a number. (dbt.safe_cast is a plain cast on
+    dbt-duckdb, which fails the whole model on one bad cell.) -#}
 {% macro safe_to_measure(expr) -%}
-    {{ dbt.safe_cast(expr, hqd.type_measure()) }}
+    {{ return(adapter.dispatch('safe_to_measure', 'hqd')(expr)) }}
+{%- endmacro %}
+
+{% macro default__safe_to_measure(expr) -%}
+    try_cast({{ expr }} as {{ hqd.type_measure() }})
+{%- endmacro %}
+
+{% macro postgres__safe_to_measure(expr) -%}
+    case when {{ expr }} ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        then cast({{ expr }} as {{ hqd.type_measure() }}) end
 {%- endmacro %}
 
 {#- '2023年第1季度', '2023-Q1', '2023 q1' → '20231' / '2023Q1'; '2023年' → '2023'. -#}

@@ -66,15 +66,13 @@ def run(args: argparse.Namespace) -> int:
     files = landing_files(settings.landing_dir)
     with _progress() as progress:
         task = progress.add_task("ingest", total=len(files), detail="")
-        report = pipeline.ingest_landing(
-            settings, on_file=lambda p: progress.update(task, advance=1, detail=p.name)
-        )
+        report = pipeline.ingest_landing(settings, on_file=lambda p: progress.update(task, advance=1, detail=p.name))
         progress.update(task, detail="")
     console.print(
         f"[green]✓[/] ingest: {report.files_loaded} new files, {report.rows_loaded:,} rows landed; "
         f"{report.files_skipped} already loaded (same content) skipped"
     )
-    for name, reason in report.failures:
+    for _name, reason in report.failures:
         console.print(f"[bold red]✗ unreadable file[/] {reason}")
 
     with _progress() as progress:

@@ -31,16 +31,43 @@ SEED_FILES = {
     "unit_conversions": "config/unit_conversions.csv",
 }
 REQUIRED_COLUMNS = {
-    "regions": ["region_code", "region_name", "short_name", "level", "region_type", "parent_code",
-                "valid_from_year", "valid_to_year"],
+    "regions": [
+        "region_code",
+        "region_name",
+        "short_name",
+        "level",
+        "region_type",
+        "parent_code",
+        "valid_from_year",
+        "valid_to_year",
+    ],
     "dimensions": ["dimension_code", "dimension_name_zh"],
-    "indicators": ["indicator_code", "indicator_name_zh", "dimension_code", "unit", "direction", "accumulation",
-                   "lead_department", "value_min", "value_max"],
+    "indicators": [
+        "indicator_code",
+        "indicator_name_zh",
+        "dimension_code",
+        "unit",
+        "direction",
+        "accumulation",
+        "lead_department",
+        "value_min",
+        "value_max",
+    ],
     "assessment_years": ["assessment_year"],
     "assessment_classes": ["level", "class_code"],
     "region_classes": ["year_from", "year_to", "region_code", "class_code"],
-    "indicator_rules": ["year_from", "year_to", "level", "class_code", "indicator_code", "weight",
-                        "scoring_method", "target_value", "satisfactory_value", "not_allowed_value"],
+    "indicator_rules": [
+        "year_from",
+        "year_to",
+        "level",
+        "class_code",
+        "indicator_code",
+        "weight",
+        "scoring_method",
+        "target_value",
+        "satisfactory_value",
+        "not_allowed_value",
+    ],
     "tier_quotas": ["year_from", "year_to", "level", "class_code", "first_tier_count", "second_tier_count"],
     "advanced_county_quotas": ["year_from", "year_to", "class_code", "advanced_quota", "selection_rule"],
     "adjustments": ["assessment_year", "region_code", "adjustment_type", "points", "reason"],
@@ -103,7 +130,9 @@ class _Checker:
     def integers(self, name: str, column: str, *, allow_blank: bool = False) -> pd.Series:
         frame = self.frames[name]
         values = pd.to_numeric(frame[column].replace("", pd.NA), errors="coerce")
-        bad = frame[(values.isna() & ((frame[column] != "") | (not allow_blank))) | (values.notna() & (values % 1 != 0))]
+        bad = frame[
+            (values.isna() & ((frame[column] != "") | (not allow_blank))) | (values.notna() & (values % 1 != 0))
+        ]
         for idx, row in bad.iterrows():
             self.add(name, frame.loc[[idx]], f"{column}={row[column]!r}", "must be a whole number")
         return values
@@ -127,8 +156,12 @@ class _Checker:
         dup = frame[frame.duplicated(key_cols, keep=False)]
         for key, group in dup.groupby(key_cols, sort=True):
             key = key if isinstance(key, tuple) else (key,)
-            self.add(name, group, ", ".join(f"{c}={v}" for c, v in zip(key_cols, key, strict=True)),
-                     "the key appears more than once")
+            self.add(
+                name,
+                group,
+                ", ".join(f"{c}={v}" for c, v in zip(key_cols, key, strict=True)),
+                "the key appears more than once",
+            )
 
     def year_ranges(self, name: str, key_cols: list[str]) -> pd.DataFrame:
         """Expand year_from..year_to rows to one row per assessment year; report overlaps of the same key."""
@@ -138,18 +171,27 @@ class _Checker:
         frame["_line"] = frame.index
         backwards = frame[frame["_from"] > frame["_to"]]
         for idx, row in backwards.iterrows():
-            self.add(name, frame.loc[[idx]], f"year_from={row['year_from']}, year_to={row['year_to']}",
-                     "year_from is after year_to")
+            self.add(
+                name,
+                frame.loc[[idx]],
+                f"year_from={row['year_from']}, year_to={row['year_to']}",
+                "year_from is after year_to",
+            )
         years = self.years.to_frame("assessment_year")
         expanded = frame.merge(years, how="cross")
-        expanded = expanded[(expanded["assessment_year"] >= expanded["_from"])
-                            & (expanded["assessment_year"] <= expanded["_to"])]
+        expanded = expanded[
+            (expanded["assessment_year"] >= expanded["_from"]) & (expanded["assessment_year"] <= expanded["_to"])
+        ]
         overlap = expanded[expanded.duplicated(key_cols + ["assessment_year"], keep=False)]
         for key, group in overlap.groupby(key_cols, sort=True):
             key = key if isinstance(key, tuple) else (key,)
             lines = frame.loc[sorted(set(group["_line"]))]
-            self.add(name, lines, ", ".join(f"{c}={v}" for c, v in zip(key_cols, key, strict=True)),
-                     f"year ranges overlap in {sorted(set(group['assessment_year']))}")
+            self.add(
+                name,
+                lines,
+                ", ".join(f"{c}={v}" for c, v in zip(key_cols, key, strict=True)),
+                f"year ranges overlap in {sorted(set(group['assessment_year']))}",
+            )
         return expanded.drop_duplicates(key_cols + ["assessment_year"])
 
     def run(self) -> list[ConfigProblem]:
@@ -169,11 +211,17 @@ class _Checker:
         cities = set(regions.loc[regions["level"] == "city", "region_code"])
         orphan = regions[(regions["level"] == "county") & ~regions["parent_code"].isin(cities)]
         for idx, row in orphan.iterrows():
-            self.add("regions", regions.loc[[idx]], f"region_code={row['region_code']}",
-                     f"parent_code {row['parent_code']!r} is not a prefecture city in this seed")
+            self.add(
+                "regions",
+                regions.loc[[idx]],
+                f"region_code={row['region_code']}",
+                f"parent_code {row['parent_code']!r} is not a prefecture city in this seed",
+            )
         region_years = regions.merge(self.years.to_frame("assessment_year"), how="cross")
-        region_years = region_years[(region_years["assessment_year"] >= region_years["_from"])
-                                    & (region_years["assessment_year"] <= region_years["_to"])]
+        region_years = region_years[
+            (region_years["assessment_year"] >= region_years["_from"])
+            & (region_years["assessment_year"] <= region_years["_to"])
+        ]
 
         classes = f["assessment_classes"]
         self.duplicates("assessment_classes", ["level", "class_code"])
@@ -181,25 +229,34 @@ class _Checker:
         self.unknown("region_classes", "region_code", set(regions["region_code"]), "region", ["region_code"])
         self.unknown("region_classes", "class_code", set(classes["class_code"]), "class", ["region_code"])
         region_classes = self.year_ranges("region_classes", ["region_code"])
-        own = region_years.merge(region_classes[["region_code", "assessment_year", "class_code"]],
-                                 on=["region_code", "assessment_year"], how="left")
+        own = region_years.merge(
+            region_classes[["region_code", "assessment_year", "class_code"]],
+            on=["region_code", "assessment_year"],
+            how="left",
+        )
         parent = region_classes[["region_code", "assessment_year", "class_code"]].rename(
-            columns={"region_code": "parent_code", "class_code": "parent_class"})
+            columns={"region_code": "parent_code", "class_code": "parent_class"}
+        )
         own = own.merge(parent, on=["parent_code", "assessment_year"], how="left")
         own["class_code"] = own["class_code"].fillna(own["parent_class"])
         unclassed = own[own["class_code"].isna()]
         for (code, level), group in unclassed.groupby(["region_code", "level"]):
-            self.add("region_classes", "", f"region_code={code}",
-                     f"the {level} has no class in {sorted(set(group['assessment_year']))} "
-                     "(give the city, or the county itself, a class for those years)")
+            self.add(
+                "region_classes",
+                "",
+                f"region_code={code}",
+                f"the {level} has no class in {sorted(set(group['assessment_year']))} "
+                "(give the city, or the county itself, a class for those years)",
+            )
         classified = own.dropna(subset=["class_code"])
         class_sizes = classified.groupby(["assessment_year", "level", "class_code"]).size().rename("class_size")
 
         # indicators
         self.duplicates("dimensions", ["dimension_code"])
         self.duplicates("indicators", ["indicator_code"])
-        self.unknown("indicators", "dimension_code", set(f["dimensions"]["dimension_code"]), "dimension",
-                     ["indicator_code"])
+        self.unknown(
+            "indicators", "dimension_code", set(f["dimensions"]["dimension_code"]), "dimension", ["indicator_code"]
+        )
         self.unknown("indicators", "direction", {"higher", "lower"}, "direction", ["indicator_code"])
         self.unknown("indicators", "accumulation", {"flow", "stock"}, "accumulation", ["indicator_code"])
         self.numbers("indicators", "value_min", allow_blank=True)
@@ -208,21 +265,39 @@ class _Checker:
         self.duplicates("unit_conversions", ["from_unit", "to_unit"])
         factor = self.numbers("unit_conversions", "factor")
         for idx, row in conversions[factor <= 0].iterrows():
-            self.add("unit_conversions", conversions.loc[[idx]], f"{row['from_unit']}→{row['to_unit']}",
-                     "factor must be positive")
+            self.add(
+                "unit_conversions",
+                conversions.loc[[idx]],
+                f"{row['from_unit']}→{row['to_unit']}",
+                "factor must be positive",
+            )
         identity = {fr for fr, to in zip(conversions["from_unit"], conversions["to_unit"], strict=True) if fr == to}
         self.unknown("indicators", "unit", identity, "unit (no identity row in unit_conversions)", ["indicator_code"])
 
         # rules: weights, methods, targets
         rules = f["indicator_rules"]
-        self.unknown("indicator_rules", "indicator_code", set(f["indicators"]["indicator_code"]), "indicator",
-                     ["level", "class_code", "indicator_code"])
-        self.unknown("indicator_rules", "scoring_method", SCORING_METHODS, "scoring method",
-                     ["level", "class_code", "indicator_code"])
+        self.unknown(
+            "indicator_rules",
+            "indicator_code",
+            set(f["indicators"]["indicator_code"]),
+            "indicator",
+            ["level", "class_code", "indicator_code"],
+        )
+        self.unknown(
+            "indicator_rules",
+            "scoring_method",
+            SCORING_METHODS,
+            "scoring method",
+            ["level", "class_code", "indicator_code"],
+        )
         rule_keys = pd.Series(list(zip(rules["level"], rules["class_code"], strict=True)), index=rules.index)
         for idx, row in rules[~rule_keys.isin(class_keys)].iterrows():
-            self.add("indicator_rules", rules.loc[[idx]], f"level={row['level']}, class_code={row['class_code']}",
-                     "unknown class for this level (see assessment_classes)")
+            self.add(
+                "indicator_rules",
+                rules.loc[[idx]],
+                f"level={row['level']}, class_code={row['class_code']}",
+                "unknown class for this level (see assessment_classes)",
+            )
         weight = self.numbers("indicator_rules", "weight")
         target = self.numbers("indicator_rules", "target_value", allow_blank=True)
         self.numbers("indicator_rules", "satisfactory_value", allow_blank=True)
@@ -231,24 +306,40 @@ class _Checker:
             self.add("indicator_rules", rules.loc[[idx]], row["indicator_code"], "weight must not be negative")
         needs_target = rules["scoring_method"].isin({"target", "target_binary"}) & target.isna()
         for idx, row in rules[needs_target].iterrows():
-            self.add("indicator_rules", rules.loc[[idx]],
-                     f"{row['year_from']}-{row['year_to']}, {row['level']}, {row['class_code']}, {row['indicator_code']}",
-                     f"scoring method {row['scoring_method']} needs a target_value")
+            self.add(
+                "indicator_rules",
+                rules.loc[[idx]],
+                f"{row['year_from']}-{row['year_to']}, {row['level']}, {row['class_code']}, {row['indicator_code']}",
+                f"scoring method {row['scoring_method']} needs a target_value",
+            )
         half_bounds = (rules["satisfactory_value"] == "") != (rules["not_allowed_value"] == "")
         for idx, row in rules[half_bounds].iterrows():
-            self.add("indicator_rules", rules.loc[[idx]], row["indicator_code"],
-                     "give both satisfactory_value and not_allowed_value, or neither (peer best and worst)")
+            self.add(
+                "indicator_rules",
+                rules.loc[[idx]],
+                row["indicator_code"],
+                "give both satisfactory_value and not_allowed_value, or neither (peer best and worst)",
+            )
         by_year = self.year_ranges("indicator_rules", ["level", "class_code", "indicator_code"])
         by_year["_weight"] = pd.to_numeric(by_year["weight"], errors="coerce")
         sums = by_year.groupby(["assessment_year", "level", "class_code"]).agg(
-            weight_total=("_weight", "sum"), lines=("_line", lambda s: sorted(set(s))))
+            weight_total=("_weight", "sum"), lines=("_line", lambda s: sorted(set(s)))
+        )
         for (year, level, cls), row in sums.iterrows():
             if abs(row["weight_total"] - 100) > 1e-9:
-                self.add("indicator_rules", rules.loc[row["lines"]], f"{year}, {level}, class {cls}",
-                         f"weights sum to {row['weight_total']:g}, not 100")
-        for (year, level, cls) in class_sizes.index.difference(sums.index):
-            self.add("indicator_rules", "", f"{year}, {level}, class {cls}",
-                     "regions are in this class but no indicator rules apply to it")
+                self.add(
+                    "indicator_rules",
+                    rules.loc[row["lines"]],
+                    f"{year}, {level}, class {cls}",
+                    f"weights sum to {row['weight_total']:g}, not 100",
+                )
+        for year, level, cls in class_sizes.index.difference(sums.index):
+            self.add(
+                "indicator_rules",
+                "",
+                f"{year}, {level}, class {cls}",
+                "regions are in this class but no indicator rules apply to it",
+            )
 
         # tier quotas and the advanced-county rule must fit the classes
         tiers = f["tier_quotas"]
@@ -258,46 +349,69 @@ class _Checker:
         tiers_by_year = tiers_by_year.join(class_sizes, on=["assessment_year", "level", "class_code"])
         for _, row in tiers_by_year.iterrows():
             wanted = pd.to_numeric(row["first_tier_count"], errors="coerce") + pd.to_numeric(
-                row["second_tier_count"], errors="coerce")
+                row["second_tier_count"], errors="coerce"
+            )
             size = 0 if pd.isna(row["class_size"]) else int(row["class_size"])
             if pd.notna(wanted) and wanted > size:
-                self.add("tier_quotas", tiers.loc[[row["_line"]]],
-                         f"{row['assessment_year']}, {row['level']}, class {row['class_code']}",
-                         f"first + second tier quotas ({wanted:g}) exceed the class's {size} regions")
+                self.add(
+                    "tier_quotas",
+                    tiers.loc[[row["_line"]]],
+                    f"{row['assessment_year']}, {row['level']}, class {row['class_code']}",
+                    f"first + second tier quotas ({wanted:g}) exceed the class's {size} regions",
+                )
         missing_quota = class_sizes.index.difference(
-            tiers_by_year.set_index(["assessment_year", "level", "class_code"]).index)
-        for (year, level, cls) in missing_quota:
+            tiers_by_year.set_index(["assessment_year", "level", "class_code"]).index
+        )
+        for year, level, cls in missing_quota:
             self.add("tier_quotas", "", f"{year}, {level}, class {cls}", "no tier quota for this class")
 
         advanced = f["advanced_county_quotas"]
         self.integers("advanced_county_quotas", "advanced_quota")
-        self.unknown("advanced_county_quotas", "selection_rule", {"best_total_in_class_without_veto"},
-                     "selection rule", ["class_code"])
+        self.unknown(
+            "advanced_county_quotas",
+            "selection_rule",
+            {"best_total_in_class_without_veto"},
+            "selection rule",
+            ["class_code"],
+        )
         adv_by_year = self.year_ranges("advanced_county_quotas", ["class_code"])
         adv_by_year = adv_by_year.assign(level="county").join(
-            class_sizes, on=["assessment_year", "level", "class_code"])
+            class_sizes, on=["assessment_year", "level", "class_code"]
+        )
         for _, row in adv_by_year.iterrows():
             quota = pd.to_numeric(row["advanced_quota"], errors="coerce")
             size = 0 if pd.isna(row["class_size"]) else int(row["class_size"])
             if pd.notna(quota) and quota > size:
-                self.add("advanced_county_quotas", advanced.loc[[row["_line"]]],
-                         f"{row['assessment_year']}, class {row['class_code']}",
-                         f"advanced quota ({quota:g}) exceeds the class's {size} counties")
+                self.add(
+                    "advanced_county_quotas",
+                    advanced.loc[[row["_line"]]],
+                    f"{row['assessment_year']}, class {row['class_code']}",
+                    f"advanced quota ({quota:g}) exceeds the class's {size} counties",
+                )
 
         # adjustments name a region of their year
         adjustments = f["adjustments"]
-        self.unknown("adjustments", "adjustment_type", ADJUSTMENT_TYPES, "adjustment type",
-                     ["assessment_year", "region_code"])
+        self.unknown(
+            "adjustments", "adjustment_type", ADJUSTMENT_TYPES, "adjustment type", ["assessment_year", "region_code"]
+        )
         points = self.numbers("adjustments", "points")
         for idx, row in adjustments[points < 0].iterrows():
-            self.add("adjustments", adjustments.loc[[idx]], f"{row['assessment_year']}, {row['region_code']}",
-                     "points must not be negative (the adjustment_type says which way they count)")
+            self.add(
+                "adjustments",
+                adjustments.loc[[idx]],
+                f"{row['assessment_year']}, {row['region_code']}",
+                "points must not be negative (the adjustment_type says which way they count)",
+            )
         adj_year = pd.to_numeric(adjustments["assessment_year"], errors="coerce")
         existing = set(zip(region_years["region_code"], region_years["assessment_year"], strict=True))
         for idx, row in adjustments.iterrows():
             if (row["region_code"], adj_year[idx]) not in existing:
-                self.add("adjustments", adjustments.loc[[idx]], f"{row['assessment_year']}, {row['region_code']}",
-                         "no such region in that assessment year")
+                self.add(
+                    "adjustments",
+                    adjustments.loc[[idx]],
+                    f"{row['assessment_year']}, {row['region_code']}",
+                    "no such region in that assessment year",
+                )
         return self.problems
 
 

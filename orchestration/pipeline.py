@@ -98,14 +98,12 @@ def run_dbt_build(
         name = event.info.name
         if name in {"LogModelResult", "LogTestResult", "LogSeedResult", "LogNodeResult"}:
             data = event.data
-            on_progress(getattr(data, "index", 0), getattr(data, "total", 0), getattr(data, "node_info").node_name)
+            on_progress(getattr(data, "index", 0), getattr(data, "total", 0), data.node_info.node_name)
 
     previous = {k: os.environ.get(k) for k in dbt_env(settings)}
     os.environ.update(dbt_env(settings))
     try:
-        result = dbtRunner(callbacks=[callback]).invoke(
-            dbt_args(settings, "build", ["--quiet", *(extra_args or [])])
-        )
+        result = dbtRunner(callbacks=[callback]).invoke(dbt_args(settings, "build", ["--quiet", *(extra_args or [])]))
     finally:
         for key, value in previous.items():
             if value is None:

@@ -441,9 +441,7 @@ def _simulate_real(seeds: _Seeds, seed: int) -> tuple[pd.DataFrame, np.ndarray, 
     city_code = np.where(is_city, reg["region_code"], reg["parent_code"])
     cls = _class_matrix(city_code, years, seeds.classes)
     yrs = np.asarray(years)
-    valid = (reg["valid_from_year"].to_numpy()[:, None] <= yrs) & (
-        yrs <= reg["valid_to_year"].to_numpy()[:, None]
-    )
+    valid = (reg["valid_from_year"].to_numpy()[:, None] <= yrs) & (yrs <= reg["valid_to_year"].to_numpy()[:, None])
     if (cls[valid] < 0).any():
         raise ValueError("region_classes.csv has no class for some region/year in the assessment years")
     cls = np.where(cls < 0, 2, cls)  # outside validity: any class, the values are never written
@@ -791,9 +789,7 @@ def generate_sample(
     for code, yr, icode in keys:  # a few dozen keys
         protected |= (code_of == code) & (year_of == yr) & (icode_of == icode)
     protected |= (
-        (reg_city[long["r"]] == CORRECTION_CITY)
-        & (year_of == CORRECTION_YEAR)
-        & (icode_of == CORRECTION_INDICATOR)
+        (reg_city[long["r"]] == CORRECTION_CITY) & (year_of == CORRECTION_YEAR) & (icode_of == CORRECTION_INDICATOR)
     )
     rng_missing = np.random.default_rng([seed, _STREAM_MISSING])
     missing, dash = _missing_mask(code_of.size, ~protected, rng_missing)
@@ -850,9 +846,7 @@ def _single_rows(
         return {}
     df = pd.DataFrame(records)
     period = df["year"].astype(str)
-    df["file"] = (
-        period + "/" + period + "/" + df["city"] + "_" + df["city"].map(city_name) + "_" + period + suffix
-    )
+    df["file"] = period + "/" + period + "/" + df["city"] + "_" + df["city"].map(city_name) + "_" + period + suffix
     df["统计期"] = period
     return {col: df[col].to_numpy(dtype=str).astype(object) for col in ("file", "city", *HEADER)}
 
@@ -968,9 +962,7 @@ def _synthetic_rows(
         long, missing, dash = _select(long, keep), missing[keep], dash[keep]
         syn_code = np.array([f"9{rep:02d}{suffix_of[c]}" for c in codes])  # ~100 labels, not data rows
         syn_name = np.char.add(sub["region_name"].to_numpy(dtype=str), f"#{rep}")
-        frames = _rows_for(
-            syn_code, syn_name, parent, long, years, missing, dash, ind, city_name, SYNTHETIC_SUFFIX
-        )
+        frames = _rows_for(syn_code, syn_name, parent, long, years, missing, dash, ind, city_name, SYNTHETIC_SUFFIX)
         yield _concat_rows(frames), int(missing.sum())
 
 

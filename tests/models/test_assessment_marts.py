@@ -41,9 +41,11 @@ def expected(built_warehouse) -> dict[str, pd.DataFrame]:
 
     rules = _by_year(_read("config/indicator_rules.csv"), years)
     indicators = _read("reference/indicators.csv")[["indicator_code", "direction"]]
-    grid = region_years[["assessment_year", "region_code", "level", "class_code"]].merge(
-        rules, on=["assessment_year", "level", "class_code"]
-    ).merge(indicators, on="indicator_code")
+    grid = (
+        region_years[["assessment_year", "region_code", "level", "class_code"]]
+        .merge(rules, on=["assessment_year", "level", "class_code"])
+        .merge(indicators, on="indicator_code")
+    )
     values = built_warehouse.query(
         "select region_code, indicator_code, assessment_year, cast(indicator_value as double) as x "
         "from marts.fct_indicator_values where is_current and period_type = 'year'"
@@ -88,18 +90,23 @@ def expected(built_warehouse) -> dict[str, pd.DataFrame]:
     scored = pd.concat([score_group(g) for _, g in grid.groupby(keys)], ignore_index=True)
 
     adjustments = _read("config/adjustments.csv")
-    adj = adjustments.assign(
-        bonus=np.where(adjustments["adjustment_type"] == "bonus", adjustments["points"], 0.0),
-        deduction=np.where(adjustments["adjustment_type"].isin(["deduction", "provisional_deduction"]),
-                           adjustments["points"], 0.0),
-        veto=adjustments["adjustment_type"] == "veto",
-    ).groupby(["assessment_year", "region_code"], as_index=False)[["bonus", "deduction", "veto"]].agg(
-        {"bonus": "sum", "deduction": "sum", "veto": "max"}
+    adj = (
+        adjustments.assign(
+            bonus=np.where(adjustments["adjustment_type"] == "bonus", adjustments["points"], 0.0),
+            deduction=np.where(
+                adjustments["adjustment_type"].isin(["deduction", "provisional_deduction"]), adjustments["points"], 0.0
+            ),
+            veto=adjustments["adjustment_type"] == "veto",
+        )
+        .groupby(["assessment_year", "region_code"], as_index=False)[["bonus", "deduction", "veto"]]
+        .agg({"bonus": "sum", "deduction": "sum", "veto": "max"})
     )
     scored["first"] = (scored["rank"] == 1) & scored["x"].notna()
-    totals = scored.groupby(["assessment_year", "region_code", "level", "class_code"], as_index=False).agg(
-        points=("points", "sum"), firsts=("first", "sum")
-    ).merge(adj, on=["assessment_year", "region_code"], how="left")
+    totals = (
+        scored.groupby(["assessment_year", "region_code", "level", "class_code"], as_index=False)
+        .agg(points=("points", "sum"), firsts=("first", "sum"))
+        .merge(adj, on=["assessment_year", "region_code"], how="left")
+    )
     totals[["bonus", "deduction"]] = totals[["bonus", "deduction"]].fillna(0.0)
     totals["veto"] = totals["veto"].fillna(False).astype(bool)
     totals["total"] = totals["points"] + totals["bonus"] - totals["deduction"]
@@ -125,8 +132,9 @@ def test_every_indicator_score_matches_the_independent_formula(built_warehouse, 
         "select assessment_year, region_code, indicator_code, cast(score_points as double) as score_points, "
         "rank_in_class from marts.fct_indicator_scores"
     )
-    merged = expected["scores"].merge(actual, on=["assessment_year", "region_code", "indicator_code"], how="outer",
-                                      indicator=True)
+    merged = expected["scores"].merge(
+        actual, on=["assessment_year", "region_code", "indicator_code"], how="outer", indicator=True
+    )
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
     assert len(merged) == 7 * (13 + 95) * 32 + 3 * 32  # 96 counties in 2018-2020, 95 after
     assert np.allclose(merged["points"], merged["score_points"], atol=1e-8, rtol=0)
@@ -181,7 +189,8 @@ def test_advanced_counties_18_a_year_by_class_quota_and_never_vetoed(built_wareh
     assert not df["is_vetoed"].any()
     # 响水县 is vetoed in 2019 by the reference configuration: never first tier nor advanced that year
     xiangshui = built_warehouse.query(
-        "select tier, is_vetoed from marts.fct_region_assessment where assessment_year = 2019 and region_code = '320921'"
+        "select tier, is_vetoed from marts.fct_region_assessment "
+        "where assessment_year = 2019 and region_code = '320921'"
     )
     assert xiangshui["is_vetoed"][0] and xiangshui["tier"][0] == 3
 

@@ -23,16 +23,34 @@ def test_defects_are_rejected_with_reason_file_and_row(built_warehouse):
     assert rejected[["rejection_reason", "file_name", "region_code_raw", "indicator_code_raw", "value_raw"]].to_dict(
         "records"
     )[1:] == [
-        {"rejection_reason": "unknown_indicator", "file_name": "2023/2023/320800_淮安市_2023.csv",
-         "region_code_raw": "320800", "indicator_code_raw": "E99", "value_raw": rejected["value_raw"][1]},
-        {"rejection_reason": "unparseable_value", "file_name": "2023/2023/320900_盐城市_2023.csv",
-         "region_code_raw": "320981", "indicator_code_raw": "L01", "value_raw": "12..5"},
-        {"rejection_reason": "value_out_of_range", "file_name": "2024/2024/321100_镇江市_2024.csv",
-         "region_code_raw": "321181", "indicator_code_raw": "E07", "value_raw": "135"},
+        {
+            "rejection_reason": "unknown_indicator",
+            "file_name": "2023/2023/320800_淮安市_2023.csv",
+            "region_code_raw": "320800",
+            "indicator_code_raw": "E99",
+            "value_raw": rejected["value_raw"][1],
+        },
+        {
+            "rejection_reason": "unparseable_value",
+            "file_name": "2023/2023/320900_盐城市_2023.csv",
+            "region_code_raw": "320981",
+            "indicator_code_raw": "L01",
+            "value_raw": "12..5",
+        },
+        {
+            "rejection_reason": "value_out_of_range",
+            "file_name": "2024/2024/321100_镇江市_2024.csv",
+            "region_code_raw": "321181",
+            "indicator_code_raw": "E07",
+            "value_raw": "135",
+        },
     ]
     first = rejected.iloc[0]
     assert (first["rejection_reason"], first["file_name"], first["region_code_raw"]) == (
-        "region_not_valid_in_year", "2022/2022/320600_南通市_2022.csv", "320611")
+        "region_not_valid_in_year",
+        "2022/2022/320600_南通市_2022.csv",
+        "320611",
+    )
     # the row number points at the line in the file
     for row in rejected.itertuples():
         lines = (built_warehouse.landing_dir / row.file_name).read_text(encoding="utf-8").splitlines()
@@ -67,9 +85,11 @@ def test_wanyuan_submissions_are_converted_to_yiyuan(built_warehouse):
 def test_correction_file_supersedes_and_both_stay_queryable(built_warehouse):
     corrected = pd.read_csv(built_warehouse.landing_dir / "2023/2023/320500_苏州市_2023_更正.csv", dtype=str)
     history = built_warehouse.query(
-        "select region_code, cast(indicator_value as double) as v, file_name, is_current from marts.fct_indicator_values "
+        "select region_code, cast(indicator_value as double) as v, file_name, is_current "
+        "from marts.fct_indicator_values "
         "where indicator_code = 'E02' and period_code = '2023' and region_code in ("
-        + ", ".join(f"'{c}'" for c in corrected["地区代码"]) + ")"
+        + ", ".join(f"'{c}'" for c in corrected["地区代码"])
+        + ")"
     )
     assert len(history) == 2 * len(corrected) == 10
     current = history[history["is_current"]].set_index("region_code")

@@ -79,13 +79,15 @@ def test_adjustment_for_a_region_that_did_not_exist_that_year(seeds: Path):
     with (seeds / "config/adjustments.csv").open("a", encoding="utf-8") as f:
         f.write("2022,320611,bonus,1,港闸区 was merged in 2021,test\n")
     messages = [str(p) for p in check_config(seeds)]
-    assert messages == [
-        "seeds/config/adjustments.csv row 7 [2022, 320611]: no such region in that assessment year"
-    ]
+    assert messages == ["seeds/config/adjustments.csv row 7 [2022, 320611]: no such region in that assessment year"]
 
 
 def test_validate_raises_with_every_problem(seeds: Path):
-    _edit(seeds / "reference/indicators.csv", ",higher,flow,统计局,0,,county_facts", ",upwards,flow,统计局,0,,county_facts")
+    _edit(
+        seeds / "reference/indicators.csv",
+        ",higher,flow,统计局,0,,county_facts",
+        ",upwards,flow,统计局,0,,county_facts",
+    )
     with pytest.raises(ConfigError) as excinfo:
         validate_config(seeds)
     assert "unknown direction 'upwards'" in str(excinfo.value)

@@ -32,7 +32,7 @@ def test_decode_text_nfkc_and_traditional_to_simplified():
 def test_utf8_and_gbk_files_land_verbatim_with_lineage(tmp_path: Path, con):
     landing = tmp_path / "landing"
     landing.mkdir()
-    (landing / "a.csv").write_text(HEADER + "320583,崑山市,E06,,2023,\"11,433\",亿元\n", encoding="utf-8")
+    (landing / "a.csv").write_text(HEADER + '320583,崑山市,E06,,2023,"11,433",亿元\n', encoding="utf-8")
     (landing / "b.csv").write_bytes((HEADER + "320312,銅山區,E06,,2023,９４５,亿元\n\n").encode("gb18030"))
     report = ingest_landing(landing, con)
     assert (report.files_loaded, report.rows_loaded, report.failures) == (2, 2, [])

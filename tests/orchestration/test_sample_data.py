@@ -287,9 +287,7 @@ def test_renamed_and_merged_regions_continue(rows: pd.DataFrame) -> None:
     assert 1.0 < merged < 1.2 and 1.0 < renamed < 1.2
 
 
-def test_nanjing_reports_wan_yuan_and_changzhou_percent_signs(
-    rows: pd.DataFrame, indicators: pd.DataFrame
-) -> None:
+def test_nanjing_reports_wan_yuan_and_changzhou_percent_signs(rows: pd.DataFrame, indicators: pd.DataFrame) -> None:
     unit = rows["指标代码"].map(indicators.set_index("indicator_code")["unit"])
     nanjing = rows[rows["file"].str.startswith("320100_")]
     yi = nanjing[unit.loc[nanjing.index] == "亿元"]
