@@ -1,4 +1,5 @@
--- 高质量发展先进县(市、区): per class, the configured number of counties with the best totals, no veto.
+-- 高质量发展先进县(市、区): per class, the configured number of counties with the best totals, no veto,
+-- with each county's run of consecutive years on the list and whether this is its first time.
 with
 
 assessments as (
@@ -14,6 +15,18 @@ quotas as (
 
 ),
 
+lineage as (
+
+    select * from {{ ref('int_region_lineage') }}
+
+),
+
+first_year as (
+
+    select min(assessment_year) as first_assessment_year from {{ ref('assessment_years') }}
+
+),
+
 candidates as (
 
     select
@@ -26,29 +39,64 @@ candidates as (
         ) as position_among_eligible
     from assessments
     inner join quotas
-        on assessments.class_code = quotas.class_code
+        on
+            assessments.class_code = quotas.class_code
             and assessments.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
     where not assessments.is_vetoed
+
+),
+
+selected as (
+
+    select
+        candidates.*,
+        lineage.lineage_code
+    from candidates
+    inner join lineage
+        on candidates.region_code = lineage.region_code
+    where candidates.position_among_eligible <= candidates.advanced_quota
+
+),
+
+runs as (
+
+    select
+        *,
+        -- a run of consecutive years is an island of constant (year - row number)
+        assessment_year - row_number() over (partition by lineage_code order by assessment_year) as list_island,
+        row_number() over (partition by lineage_code order by assessment_year) as times_listed
+    from selected
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'-'", "region_code"]) }}
-            as advanced_county_key,
-        assessment_year,
-        region_code,
-        class_code,
-        rank_in_class,
-        province_rank,
-        total_score,
-        tier,
-        cast(position_among_eligible as integer) as position_among_eligible,
-        cast(advanced_quota as integer) as advanced_quota,
-        selection_rule
-    from candidates
-    where position_among_eligible <= advanced_quota
+        {{ dbt.concat([
+            dbt.cast("runs.assessment_year", api.Column.translate_type("string")), "'-'", "runs.region_code"
+        ]) }} as advanced_county_key,
+        runs.assessment_year,
+        runs.region_code,
+        runs.class_code,
+        runs.rank_in_class,
+        runs.province_rank,
+        runs.total_score,
+        runs.tier,
+        cast(runs.position_among_eligible as integer) as position_among_eligible,
+        cast(runs.advanced_quota as integer) as advanced_quota,
+        runs.selection_rule,
+        -- a recoded county keeps its run (海门市 → 海门区)
+        cast(row_number() over (
+            partition by runs.lineage_code, runs.list_island
+            order by runs.assessment_year
+        ) as integer) as advanced_streak_years,
+        -- first time on the list since the data starts; unknown in the first assessment year
+        case
+            when runs.assessment_year = first_year.first_assessment_year then null
+            else runs.times_listed = 1
+        end as is_first_time
+    from runs
+    cross join first_year
 
 )
 

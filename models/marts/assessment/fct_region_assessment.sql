@@ -1,90 +1,153 @@
--- One row per (year, region): total, dimension subtotals, rank in class, province rank (counties), tier.
--- Ranks use unrounded totals; ties break on indicators ranked first, then region code, so none remain.
--- A vetoed region (一票否决) keeps its rank but is placed after every other region when tiers are dealt.
+-- One row per (year, region): the ranked and tiered assessment plus progress against the previous year:
+-- rank change in class (进位), years in a row in the first tier, and the progress award (争先进位奖).
+-- A region is compared with the previous year's row of its lineage (same code, or the one code it
+-- continues); a region formed by a merger, or whose class changed, has no comparable previous rank.
 with
-
-totals as (
-
-    select * from {{ ref('int_region_totals_computed') }}
-
-),
-
-tier_quotas as (
-
-    select * from {{ ref('tier_quotas') }}
-
-),
 
 ranked as (
 
-    select
-        *,
-        count(*) over (partition by assessment_year, level, class_code) as class_size,
-        row_number() over (
-            partition by assessment_year, level, class_code
-            order by total_score desc, indicators_ranked_first desc, region_code asc
-        ) as rank_in_class,
-        row_number() over (
-            partition by assessment_year, level
-            order by total_score desc, indicators_ranked_first desc, region_code asc
-        ) as rank_in_level,
-        row_number() over (
-            partition by assessment_year, level, class_code
-            order by
-                case when is_vetoed then 1 else 0 end, total_score desc, indicators_ranked_first desc, region_code asc
-        ) as tier_position
-    from totals
+    select * from {{ ref('int_region_assessments_ranked') }}
 
 ),
 
-tiered as (
+lineage as (
+
+    select * from {{ ref('int_region_lineage') }}
+
+),
+
+awards as (
+
+    select * from {{ ref('progress_awards') }}
+
+),
+
+first_year as (
+
+    select min(assessment_year) as first_assessment_year from {{ ref('assessment_years') }}
+
+),
+
+with_lineage as (
 
     select
         ranked.*,
-        tier_quotas.first_tier_count,
-        tier_quotas.second_tier_count,
-        case
-            when ranked.tier_position <= tier_quotas.first_tier_count then 1
-            when ranked.tier_position <= tier_quotas.first_tier_count + tier_quotas.second_tier_count then 2
-            else 3
-        end as tier
+        lineage.lineage_code,
+        lineage.predecessor_count
     from ranked
-    inner join tier_quotas
-        on ranked.level = tier_quotas.level
-            and ranked.class_code = tier_quotas.class_code
-            and ranked.assessment_year between tier_quotas.year_from and coalesce(tier_quotas.year_to, 9999)
+    inner join lineage
+        on ranked.region_code = lineage.region_code
+
+),
+
+compared as (
+
+    select
+        current_year.*,
+        previous_year.rank_in_class as previous_rank_in_class,
+        case
+            when current_year.assessment_year = first_year.first_assessment_year then 'first_assessment_year'
+            when previous_year.region_code is null and current_year.predecessor_count > 1
+                then 'new_region_after_merger'
+            when previous_year.region_code is null then 'no_previous_year'
+            when previous_year.class_code <> current_year.class_code then 'class_changed'
+            when previous_year.region_code = current_year.region_code then 'same_code'
+            else 'predecessor_code'
+        end as previous_year_basis
+    from with_lineage as current_year
+    cross join first_year
+    left join with_lineage as previous_year
+        on current_year.lineage_code = previous_year.lineage_code
+            and current_year.assessment_year = previous_year.assessment_year + 1
+
+),
+
+progress as (
+
+    select
+        *,
+        case
+            when previous_year_basis in ('same_code', 'predecessor_code')
+                then previous_rank_in_class - rank_in_class
+        end as rank_change,
+        -- consecutive first-tier years: a run of years is an island of constant (year - row number)
+        assessment_year - row_number() over (
+            partition by lineage_code, tier = 1
+            order by assessment_year
+        ) as tier_island
+    from compared
+
+),
+
+streaks as (
+
+    select
+        *,
+        case
+            when tier = 1
+                then row_number() over (partition by lineage_code, tier = 1, tier_island order by assessment_year)
+            else 0
+        end as first_tier_streak_years
+    from progress
+
+),
+
+award_candidates as (
+
+    select
+        streaks.region_assessment_key,
+        awards.award_count,
+        row_number() over (
+            partition by streaks.assessment_year, streaks.level
+            order by streaks.rank_change desc, streaks.total_score desc, streaks.region_code asc
+        ) as award_position
+    from streaks
+    inner join awards
+        on
+            streaks.level = awards.level
+            and streaks.assessment_year between awards.year_from and coalesce(awards.year_to, 9999)
+    where streaks.rank_change > 0
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'-'", "region_code"]) }}
-            as region_assessment_key,
-        assessment_year,
-        region_code,
-        level,
-        class_code,
-        cast(class_size as integer) as class_size,
-        cast(indicators_assessed as integer) as indicators_assessed,
-        cast(missing_values as integer) as missing_values,
-        cast(indicators_ranked_first as integer) as indicators_ranked_first,
-        cast(indicators_in_class_top_two as integer) as indicators_in_class_top_two,
-        cast(weight_total as {{ hqd.type_measure() }}) as weight_total,
-        cast(indicator_points as {{ hqd.type_measure() }}) as indicator_points,
-        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
-            cast({{ dimension }}_points as {{ hqd.type_measure() }}) as {{ dimension }}_points,
-        {% endfor -%}
-        cast(bonus_points as {{ hqd.type_measure() }}) as bonus_points,
-        cast(deduction_points as {{ hqd.type_measure() }}) as deduction_points,
-        is_vetoed,
-        cast(total_score as {{ hqd.type_measure() }}) as total_score,
-        cast(round(total_score, 2) as {{ hqd.type_measure() }}) as total_score_display,
-        cast(rank_in_class as integer) as rank_in_class,
-        cast(case when level = 'county' then rank_in_level end as integer) as province_rank,
-        cast(tier as integer) as tier,
-        case tier when 1 then '第一等次' when 2 then '第二等次' else '第三等次' end as tier_name_zh
-    from tiered
+        streaks.region_assessment_key,
+        streaks.assessment_year,
+        streaks.region_code,
+        streaks.level,
+        streaks.class_code,
+        streaks.class_size,
+        streaks.indicators_assessed,
+        streaks.missing_values,
+        streaks.indicators_ranked_first,
+        streaks.indicators_in_class_top_two,
+        streaks.weight_total,
+        streaks.indicator_points,
+        streaks.economy_points,
+        streaks.reform_points,
+        streaks.urban_rural_points,
+        streaks.culture_points,
+        streaks.ecology_points,
+        streaks.livelihood_points,
+        streaks.bonus_points,
+        streaks.deduction_points,
+        streaks.is_vetoed,
+        streaks.total_score,
+        streaks.total_score_display,
+        streaks.rank_in_class,
+        streaks.province_rank,
+        streaks.tier,
+        streaks.tier_name_zh,
+        streaks.previous_year_basis,
+        cast(streaks.previous_rank_in_class as integer) as previous_rank_in_class,
+        cast(streaks.rank_change as integer) as rank_change,
+        cast(streaks.first_tier_streak_years as integer) as first_tier_streak_years,
+        coalesce(award_candidates.award_position <= award_candidates.award_count, false) as is_progress_award
+    from streaks
+    left join award_candidates
+        on streaks.region_assessment_key = award_candidates.region_assessment_key
 
 )
 

@@ -1,0 +1,31 @@
+-- The configured monitoring targets spelled out per assessment year.
+with
+
+targets as (
+
+    select * from {{ ref('monitoring_targets') }}
+
+),
+
+assessment_years as (
+
+    select assessment_year from {{ ref('assessment_years') }}
+
+),
+
+by_year as (
+
+    select
+        assessment_years.assessment_year,
+        targets.level,
+        targets.class_code,
+        targets.indicator_code,
+        targets.target_kind,
+        targets.target_value
+    from targets
+    inner join assessment_years
+        on assessment_years.assessment_year between targets.year_from and coalesce(targets.year_to, 9999)
+
+)
+
+select * from by_year

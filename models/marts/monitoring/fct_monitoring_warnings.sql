@@ -1,0 +1,240 @@
+-- Quarterly monitoring (季度监测) and 红黄蓝 warnings: for each region, assessed indicator and quarter, the
+-- year-to-date value against the pro-rata target (序时进度). A flow's annual target is pro-rated by
+-- quarter / 4; a stock's or rate's applies as is. Half-year evaluation (半年评估) is the Q2 rows.
+with
+
+regions as (
+
+    select * from {{ ref('int_regions_classified') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('int_indicator_rules_by_year') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('int_monitoring_targets_by_year') }}
+
+),
+
+previous_year as (
+
+    select * from {{ ref('int_previous_year_values') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('warning_thresholds') }}
+
+),
+
+quarterly_values as (
+
+    select * from {{ ref('int_submissions_accepted') }}
+    where is_current and period_type = 'quarter'
+
+),
+
+quarters as (
+
+    {% for quarter in [1, 2, 3, 4] -%}
+        select {{ quarter }} as quarter
+        {%- if not loop.last %}
+            union all
+        {% endif %}
+    {%- endfor %}
+
+),
+
+grid as (
+
+    select
+        regions.assessment_year,
+        quarters.quarter,
+        regions.region_code,
+        regions.level,
+        regions.class_code,
+        rules.indicator_code,
+        indicators.direction,
+        indicators.accumulation
+    from regions
+    inner join rules
+        on
+            regions.assessment_year = rules.assessment_year
+            and regions.level = rules.level
+            and regions.class_code = rules.class_code
+    inner join indicators
+        on rules.indicator_code = indicators.indicator_code
+    cross join quarters
+
+),
+
+targeted as (
+
+    select
+        grid.*,
+        quarterly_values.indicator_value as ytd_value,
+        targets.target_kind,
+        targets.target_value,
+        previous_year.previous_year_value,
+        case
+            when targets.target_kind = 'annual_level' then targets.target_value
+            when targets.target_kind = 'growth_over_previous_year'
+                then previous_year.previous_year_value * (1 + targets.target_value / 100)
+        end as annual_target,
+        thresholds.red_shortfall_pct,
+        thresholds.yellow_shortfall_pct,
+        thresholds.blue_shortfall_pct
+    from grid
+    left join quarterly_values
+        on
+            grid.region_code = quarterly_values.region_code
+            and grid.indicator_code = quarterly_values.indicator_code
+            and grid.assessment_year = quarterly_values.period_year
+            and grid.quarter = quarterly_values.period_quarter
+    left join targets
+        on
+            grid.assessment_year = targets.assessment_year
+            and grid.level = targets.level
+            and grid.class_code = targets.class_code
+            and grid.indicator_code = targets.indicator_code
+    left join previous_year
+        on
+            grid.assessment_year = previous_year.assessment_year
+            and grid.region_code = previous_year.region_code
+            and grid.indicator_code = previous_year.indicator_code
+    inner join thresholds
+        on grid.assessment_year between thresholds.year_from and coalesce(thresholds.year_to, 9999)
+
+),
+
+pro_rated as (
+
+    select
+        *,
+        case
+            when accumulation = 'flow' then annual_target * quarter / 4
+            else annual_target
+        end as pro_rata_target
+    from targeted
+
+),
+
+shortfalls as (
+
+    select
+        *,
+        -- shortfall in % of the pro-rata target, by direction; 0 when on or beyond target. Cast to the
+        -- measure type before it meets the thresholds, so exactly 10 % is not "beyond 10 %" by a float's ulp.
+        cast(case
+            when ytd_value is null or pro_rata_target is null then null
+            when direction = 'higher' and ytd_value >= pro_rata_target then 0
+            when direction = 'lower' and ytd_value <= pro_rata_target then 0
+            when pro_rata_target = 0 then 100
+            when direction = 'higher' then (pro_rata_target - ytd_value) * 100 / abs(pro_rata_target)
+            else (ytd_value - pro_rata_target) * 100 / abs(pro_rata_target)
+        end as {{ hqd.type_measure() }}) as shortfall_pct
+    from pro_rated
+
+),
+
+levelled as (
+
+    select
+        *,
+        case
+            when shortfall_pct > red_shortfall_pct then 'red'
+            when shortfall_pct > yellow_shortfall_pct then 'yellow'
+            when shortfall_pct > blue_shortfall_pct then 'blue'
+            else 'none'
+        end as warning_level,
+        {{ dbt.concat([
+            dbt.cast("assessment_year", api.Column.translate_type("string")), "'Q'",
+            dbt.cast("quarter", api.Column.translate_type("string"))
+        ]) }} as period_code,
+        assessment_year * 4 + quarter as quarter_sequence
+    from shortfalls
+
+),
+
+runs as (
+
+    select
+        *,
+        warning_level <> 'none' as is_warning,
+        lag(warning_level <> 'none') over (
+            partition by region_code, indicator_code order by quarter_sequence
+        ) as was_warning_last_quarter,
+        lag(quarter_sequence) over (
+            partition by region_code, indicator_code order by quarter_sequence
+        ) as previous_quarter_sequence,
+        -- consecutive warned quarters form an island of constant (sequence - row number)
+        quarter_sequence - row_number() over (
+            partition by region_code, indicator_code, warning_level <> 'none'
+            order by quarter_sequence
+        ) as warning_island
+    from levelled
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([
+            dbt.cast("assessment_year", api.Column.translate_type("string")), "'Q'",
+            dbt.cast("quarter", api.Column.translate_type("string")), "'-'", "region_code", "'-'", "indicator_code"
+        ]) }} as monitoring_key,
+        period_code,
+        assessment_year,
+        quarter,
+        quarter = 2 as is_half_year_evaluation,
+        region_code,
+        level,
+        class_code,
+        indicator_code,
+        direction,
+        accumulation,
+        cast(ytd_value as {{ hqd.type_measure() }}) as ytd_value,
+        ytd_value is null as is_value_missing,
+        target_kind,
+        cast(target_value as {{ hqd.type_measure() }}) as target_value,
+        cast(previous_year_value as {{ hqd.type_measure() }}) as previous_year_value,
+        cast(annual_target as {{ hqd.type_measure() }}) as annual_target,
+        cast(pro_rata_target as {{ hqd.type_measure() }}) as pro_rata_target,
+        cast(shortfall_pct as {{ hqd.type_measure() }}) as shortfall_pct,
+        warning_level,
+        is_warning,
+        cast(case
+            when is_warning
+                then row_number() over (
+                    partition by region_code, indicator_code, is_warning, warning_island
+                    order by quarter_sequence
+                )
+            else 0
+        end as integer) as consecutive_warning_quarters,
+        case
+            when is_warning
+                then first_value(period_code) over (
+                    partition by region_code, indicator_code, is_warning, warning_island
+                    order by quarter_sequence
+                )
+        end as warning_since_period_code,
+        not is_warning
+        and coalesce(was_warning_last_quarter, false)
+        and previous_quarter_sequence = quarter_sequence - 1 as is_cleared
+    from runs
+
+)
+
+select * from final

@@ -1,0 +1,126 @@
+-- 红绿双色 analysis: each current value (annual and year-to-date quarterly) against its class average
+-- (green better, red worse, by direction) and against the same period of the previous year.
+with
+
+regions as (
+
+    select * from {{ ref('int_regions_classified') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('int_indicator_rules_by_year') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+
+),
+
+lineage as (
+
+    select * from {{ ref('int_region_lineage') }}
+
+),
+
+current_values as (
+
+    select * from {{ ref('int_submissions_accepted') }}
+    where is_current and indicator_value is not null
+
+),
+
+assessed_values as (
+
+    select
+        current_values.period_code,
+        current_values.period_type,
+        current_values.period_year as assessment_year,
+        current_values.period_quarter as quarter,
+        current_values.region_code,
+        regions.level,
+        regions.class_code,
+        current_values.indicator_code,
+        indicators.direction,
+        current_values.indicator_value,
+        lineage.continued_from_code
+    from current_values
+    inner join regions
+        on
+            current_values.region_code = regions.region_code
+            and current_values.period_year = regions.assessment_year
+    inner join rules
+        on
+            regions.assessment_year = rules.assessment_year
+            and regions.level = rules.level
+            and regions.class_code = rules.class_code
+            and current_values.indicator_code = rules.indicator_code
+    inner join indicators
+        on current_values.indicator_code = indicators.indicator_code
+    inner join lineage
+        on current_values.region_code = lineage.region_code
+
+),
+
+compared as (
+
+    select
+        assessed_values.*,
+        avg(assessed_values.indicator_value) over (
+            partition by
+                assessed_values.period_code, assessed_values.level, assessed_values.class_code,
+                assessed_values.indicator_code
+        ) as class_average_value,
+        coalesce(own_last_year.indicator_value, predecessor_last_year.indicator_value) as last_year_value
+    from assessed_values
+    left join current_values as own_last_year
+        on
+            assessed_values.region_code = own_last_year.region_code
+            and assessed_values.indicator_code = own_last_year.indicator_code
+            and assessed_values.assessment_year = own_last_year.period_year + 1
+            and coalesce(assessed_values.quarter, 0) = coalesce(own_last_year.period_quarter, 0)
+    left join current_values as predecessor_last_year
+        on
+            assessed_values.continued_from_code = predecessor_last_year.region_code
+            and assessed_values.indicator_code = predecessor_last_year.indicator_code
+            and assessed_values.assessment_year = predecessor_last_year.period_year + 1
+            and coalesce(assessed_values.quarter, 0) = coalesce(predecessor_last_year.period_quarter, 0)
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(["period_code", "'-'", "region_code", "'-'", "indicator_code"]) }} as two_colour_key,
+        period_code,
+        period_type,
+        assessment_year,
+        quarter,
+        region_code,
+        level,
+        class_code,
+        indicator_code,
+        direction,
+        cast(indicator_value as {{ hqd.type_measure() }}) as indicator_value,
+        cast(class_average_value as {{ hqd.type_measure() }}) as class_average_value,
+        case
+            when indicator_value = class_average_value then 'equal'
+            when (direction = 'higher') = (indicator_value > class_average_value) then 'green'
+            else 'red'
+        end as class_colour,
+        cast(last_year_value as {{ hqd.type_measure() }}) as last_year_value,
+        cast(indicator_value - last_year_value as {{ hqd.type_measure() }}) as change_on_last_year,
+        case
+            when last_year_value is null then 'no_previous_year'
+            when indicator_value = last_year_value then 'unchanged'
+            when (direction = 'higher') = (indicator_value > last_year_value) then 'improved'
+            else 'declined'
+        end as trend_on_last_year
+    from compared
+
+)
+
+select * from final
