@@ -131,11 +131,26 @@ def _print_summary(summary: pipeline.Summary) -> None:
     console.print(cities)
 
     advanced = Table(title=f"{summary.assessment_year}年度 高质量发展先进县(市、区): {len(summary.advanced_counties)}")
-    for col in ("class", "#", "county", "city", "rank in class", "province rank", "total"):
+    for col in ("class", "#", "county", "city", "rank in class", "province rank", "total", "years running"):
         advanced.add_column(col)
-    for cls, pos, name, city, rank, province_rank, total in summary.advanced_counties:
-        advanced.add_row(cls, str(pos), name, city, str(rank), str(province_rank), f"{total:.2f}")
+    for cls, pos, name, city, rank, province_rank, total, streak, first_time in summary.advanced_counties:
+        label = name + (" [bold green](first time)[/]" if first_time else "")
+        advanced.add_row(cls, str(pos), label, city, str(rank), str(province_rank), f"{total:.2f}", str(streak))
     console.print(advanced)
+    first_timers = [row[2] for row in summary.advanced_counties if row[8]]
+    longest = max(summary.advanced_counties, key=lambda row: row[7], default=None)
+    if longest is not None:
+        console.print(
+            f"advanced list: {len(first_timers)} first-timers ({'、'.join(first_timers) or '—'}); "
+            f"longest run {longest[2]}, {longest[7]} years"
+        )
+    for name, previous, rank, cls in summary.progress_awards:
+        console.print(f"争先进位奖: {name} (class {cls}, rank {previous} → {rank})")
+    for period, level, red, yellow, blue, cleared in summary.warnings:
+        console.print(
+            f"{period} monitoring, {level}: [red]{red} red[/], [yellow]{yellow} yellow[/], [blue]{blue} blue[/] "
+            f"warnings; {cleared} cleared since the quarter before (marts.fct_monitoring_warnings)"
+        )
     console.print(
         f"warehouse: [bold]{summary.warehouse}[/] (schemas marts, staging, intermediate, config, raw); "
         "open it with `duckdb -readonly` or any DuckDB client"

@@ -29,6 +29,9 @@ SEED_FILES = {
     "advanced_county_quotas": "config/advanced_county_quotas.csv",
     "adjustments": "config/adjustments.csv",
     "unit_conversions": "config/unit_conversions.csv",
+    "monitoring_targets": "config/monitoring_targets.csv",
+    "warning_thresholds": "config/warning_thresholds.csv",
+    "progress_awards": "config/progress_awards.csv",
 }
 REQUIRED_COLUMNS = {
     "regions": [
@@ -72,6 +75,17 @@ REQUIRED_COLUMNS = {
     "advanced_county_quotas": ["year_from", "year_to", "class_code", "advanced_quota", "selection_rule"],
     "adjustments": ["assessment_year", "region_code", "adjustment_type", "points", "reason"],
     "unit_conversions": ["from_unit", "to_unit", "factor"],
+    "monitoring_targets": [
+        "year_from",
+        "year_to",
+        "level",
+        "class_code",
+        "indicator_code",
+        "target_kind",
+        "target_value",
+    ],
+    "warning_thresholds": ["year_from", "year_to", "red_shortfall_pct", "yellow_shortfall_pct", "blue_shortfall_pct"],
+    "progress_awards": ["year_from", "year_to", "level", "award_count", "selection_rule"],
 }
 
 
@@ -388,6 +402,53 @@ class _Checker:
                     f"{row['assessment_year']}, class {row['class_code']}",
                     f"advanced quota ({quota:g}) exceeds the class's {size} counties",
                 )
+
+        # monitoring: targets for known indicators and classes, thresholds in order, one set per year
+        targets = f["monitoring_targets"]
+        self.unknown(
+            "monitoring_targets",
+            "indicator_code",
+            set(f["indicators"]["indicator_code"]),
+            "indicator",
+            ["level", "class_code", "indicator_code"],
+        )
+        self.unknown(
+            "monitoring_targets",
+            "target_kind",
+            {"annual_level", "growth_over_previous_year"},
+            "target kind",
+            ["level", "class_code", "indicator_code"],
+        )
+        target_keys = pd.Series(list(zip(targets["level"], targets["class_code"], strict=True)), index=targets.index)
+        for idx, row in targets[~target_keys.isin(class_keys)].iterrows():
+            self.add(
+                "monitoring_targets",
+                targets.loc[[idx]],
+                f"level={row['level']}, class_code={row['class_code']}",
+                "unknown class for this level (see assessment_classes)",
+            )
+        self.numbers("monitoring_targets", "target_value")
+        self.year_ranges("monitoring_targets", ["level", "class_code", "indicator_code"])
+        thresholds = f["warning_thresholds"]
+        red = self.numbers("warning_thresholds", "red_shortfall_pct")
+        yellow = self.numbers("warning_thresholds", "yellow_shortfall_pct")
+        blue = self.numbers("warning_thresholds", "blue_shortfall_pct")
+        for idx in thresholds[~((red >= yellow) & (yellow >= blue) & (blue >= 0))].index:
+            self.add(
+                "warning_thresholds",
+                thresholds.loc[[idx]],
+                "thresholds",
+                "need red ≥ yellow ≥ blue ≥ 0 (shortfalls in % of the pro-rata target)",
+            )
+        self.frames["warning_thresholds"]["scope"] = "all"
+        covered = set(self.year_ranges("warning_thresholds", ["scope"])["assessment_year"])
+        uncovered = sorted(set(self.years) - covered)
+        if uncovered:
+            self.add("warning_thresholds", "", f"{_year_span(uncovered)}", "no warning thresholds for these years")
+        self.unknown("progress_awards", "level", {"city", "county"}, "level", ["level"])
+        self.unknown("progress_awards", "selection_rule", {"largest_rise_in_class_rank"}, "selection rule", ["level"])
+        self.integers("progress_awards", "award_count")
+        self.year_ranges("progress_awards", ["level"])
 
         # adjustments name a region of their year
         adjustments = f["adjustments"]

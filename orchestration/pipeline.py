@@ -133,6 +133,8 @@ class Summary:
     cities: list[tuple]
     advanced_counties: list[tuple]
     files_loaded: int
+    warnings: list[tuple] = field(default_factory=list)
+    progress_awards: list[tuple] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -168,7 +170,7 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
         advanced = con.execute(
             """
             select c.class_code, c.position_among_eligible, r.region_name, p.region_name, c.rank_in_class,
-                   c.province_rank, round(c.total_score, 2)
+                   c.province_rank, round(c.total_score, 2), c.advanced_streak_years, c.is_first_time
             from marts.fct_advanced_counties c
             join marts.dim_region r
               on r.region_code = c.region_code and c.assessment_year between r.valid_from_year and r.valid_to_year
@@ -176,6 +178,29 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
               on p.region_code = r.parent_code and c.assessment_year between p.valid_from_year and p.valid_to_year
             where c.assessment_year = ?
             order by c.class_code, c.position_among_eligible
+            """,
+            [year],
+        ).fetchall()
+        warnings = con.execute(
+            """
+            select period_code, level,
+                   count(*) filter (where warning_level = 'red'),
+                   count(*) filter (where warning_level = 'yellow'),
+                   count(*) filter (where warning_level = 'blue'),
+                   count(*) filter (where is_cleared)
+            from marts.fct_monitoring_warnings
+            where period_code = (select max(period_code) from marts.fct_monitoring_warnings where assessment_year = ?)
+            group by period_code, level order by level
+            """,
+            [year],
+        ).fetchall()
+        awards = con.execute(
+            """
+            select r.region_name, a.previous_rank_in_class, a.rank_in_class, a.class_code
+            from marts.fct_region_assessment a
+            join marts.dim_region r
+              on r.region_code = a.region_code and a.assessment_year between r.valid_from_year and r.valid_to_year
+            where a.assessment_year = ? and a.is_progress_award
             """,
             [year],
         ).fetchall()
@@ -190,6 +215,8 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             cities=cities,
             advanced_counties=advanced,
             files_loaded=one("select count(*) from raw.landing_files"),
+            warnings=warnings,
+            progress_awards=awards,
         )
     finally:
         con.close()

@@ -97,3 +97,15 @@ def test_validate_raises_with_every_problem(seeds: Path):
 def test_missing_seed_file_is_named(seeds: Path):
     (seeds / "config/tier_quotas.csv").unlink()
     assert [str(p) for p in check_config(seeds)] == ["seeds/config/tier_quotas.csv [file]: the seed file is missing"]
+
+
+def test_warning_thresholds_out_of_order_and_years_without_thresholds(seeds: Path):
+    (seeds / "config/warning_thresholds.csv").write_text(
+        "year_from,year_to,red_shortfall_pct,yellow_shortfall_pct,blue_shortfall_pct\n2020,,10,20,0\n",
+        encoding="utf-8",
+    )
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/warning_thresholds.csv row 2 [thresholds]: "
+        "need red ≥ yellow ≥ blue ≥ 0 (shortfalls in % of the pro-rata target)",
+        "seeds/config/warning_thresholds.csv [2018-2019]: no warning thresholds for these years",
+    ]
