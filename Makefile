@@ -6,11 +6,16 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint format sample clean help
+MANIFEST := target/manifest.json
+DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup manifest run ui test lint format sample clean help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
 	@echo "make test   set up and run the tests (pytest, which also runs dbt build on a throwaway warehouse)"
+	@echo "make ui     dagster dev on http://127.0.0.1:3000 (asset graph, checks, schedules, sensor, runs)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the generated warehouse, landing sample and dbt artefacts"
 
@@ -23,10 +28,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup
+# Dagster reads dbt's manifest; it is written here, never when the definitions are imported
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	HQD_WAREHOUSE=:memory: $(VENV)/bin/dbt parse --quiet
+	touch $(MANIFEST)
+
+manifest: $(MANIFEST)
+
+run: setup manifest
 	$(PY) -m orchestration.cli run $(ARGS)
 
-test: setup
+ui: setup manifest
+	mkdir -p $(DAGSTER_HOME)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+test: setup manifest
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -43,4 +59,4 @@ sample: setup
 	$(PY) -m orchestration.sample_data --landing-dir data/landing
 
 clean:
-	rm -rf data target logs .pytest_cache
+	rm -rf data target logs .pytest_cache .dagster_home gx/uncommitted

@@ -10,40 +10,29 @@ an unreadable landing file, 2 configuration error.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from orchestration import pipeline
 from orchestration.config_check import ConfigError
 
-console = Console()
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+# bound to the real stdout now: dagster-dbt echoes dbt's log to sys.stdout, which the run redirects to a file
+console = Console(file=sys.stdout)
 
 
 def run(args: argparse.Namespace) -> int:
+    """The annual assessment job, run through Dagster in this process, then the year's summary."""
     settings = pipeline.Settings()
     if args.warehouse:
         settings.warehouse = Path(args.warehouse).resolve()
     if args.landing_dir:
         settings.landing_dir = Path(args.landing_dir).resolve()
-    settings.generate_if_empty = not args.no_generate
     started = time.perf_counter()
 
     try:
@@ -53,41 +42,36 @@ def run(args: argparse.Namespace) -> int:
         return 2
     console.print("[green]✓[/] configuration checked (seeds/)")
 
-    with console.status("checking the landing folder…"):
-        generated = pipeline.generate_sample_if_empty(settings)
-    if generated is not None:
-        console.print(
-            f"[green]✓[/] landing folder was empty: generated the sample, {generated.files_written} files, "
-            f"{generated.rows_written:,} rows → {settings.landing_dir}"
-        )
+    from dagster import DagsterInstance
 
-    from orchestration.ingest import landing_files
+    from orchestration import progress
+    from orchestration.definitions import make_definitions
+    from orchestration.progress import terminal_progress_logger
+    from orchestration.resources import WarehouseResource, default_paths
 
-    files = landing_files(settings.landing_dir)
-    with _progress() as progress:
-        task = progress.add_task("ingest", total=len(files), detail="")
-        report = pipeline.ingest_landing(settings, on_file=lambda p: progress.update(task, advance=1, detail=p.name))
-        progress.update(task, detail="")
-    console.print(
-        f"[green]✓[/] ingest: {report.files_loaded} new files, {report.rows_loaded:,} rows landed; "
-        f"{report.files_skipped} already loaded (same content) skipped"
-    )
-    for _name, reason in report.failures:
-        console.print(f"[bold red]✗ unreadable file[/] {reason}")
-
-    with _progress() as progress:
-        task = progress.add_task("dbt build", total=None, detail="")
-
-        def on_progress(index: int, total: int, node: str) -> None:
-            progress.update(task, total=total or None, completed=index, detail=node)
-
-        build = pipeline.run_dbt_build(settings, on_progress=on_progress)
-    if not build.success:
-        console.print("[bold red]✗ dbt build failed[/]" + (f": {build.error}" if build.error else ""))
-        for failure in build.failures:
-            console.print(f"  [red]{failure.status}[/] {failure.unique_id}: {failure.message}")
+    paths = default_paths()
+    paths.update(warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir))
+    if args.publish_dir:
+        paths["publish_dir"] = str(Path(args.publish_dir).resolve())
+    resource = WarehouseResource(**paths, generate_sample_if_empty=not args.no_generate)
+    progress.console = console  # one console, so a test capturing it sees the progress lines too
+    defs = make_definitions(resource, loggers={"terminal": terminal_progress_logger})
+    job = defs.resolve_job_def("annual_assessment_job")
+    run_config = {"loggers": {"terminal": {"config": {"log_level": "DEBUG"}}}}
+    # a persistent instance when DAGSTER_HOME is set (the UI then shows the run), else a throwaway one
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    console.print(f"running [bold]annual_assessment_job[/] through Dagster (warehouse {settings.warehouse})")
+    dbt_log = settings.warehouse.parent / "logs" / "dbt_output.log"
+    dbt_log.parent.mkdir(parents=True, exist_ok=True)
+    with dbt_log.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    console.print(f"dbt's own log of this run: {dbt_log}")
+    if not result.success:
+        console.print("[bold red]✗ the run failed[/]; nothing new was published (the previous publication stands)")
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                console.print(f"  [red]{event.step_key}[/]: {event.event_specific_data.error.message.strip()}")
         return 1
-    console.print(f"[green]✓[/] dbt build: {build.nodes} nodes (seeds, models, data and unit tests) passed")
 
     try:
         summary = pipeline.read_summary(settings.warehouse, args.year)
@@ -98,8 +82,24 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold red]✗ no results for assessment year {summary.assessment_year}[/]")
         return 1
     _print_summary(summary)
+    console.print(
+        f"published for BI: [bold]{resource.publish_path / 'current' / 'hqd_marts.duckdb'}[/] (read-only) "
+        f"and {resource.publish_path / 'current' / 'parquet'}/; quality report: "
+        f"{resource.data_docs_path / 'index.html'}"
+    )
     console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
-    return 1 if report.failures else 0
+    unreadable = [m for m in _materialization_metadata(result, "raw/submissions", "unreadable_files")]
+    return 1 if unreadable and unreadable[0] else 0
+
+
+def _materialization_metadata(result, asset: str, key: str) -> list:
+    values = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            if "/".join(materialization.asset_key.path) == asset and key in materialization.metadata:
+                values.append(materialization.metadata[key].value)
+    return values
 
 
 def _print_summary(summary: pipeline.Summary) -> None:
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--landing-dir", help="landing folder (default $HQD_LANDING_DIR or data/landing)")
     run_parser.add_argument("--warehouse", help="DuckDB file (default $HQD_WAREHOUSE or data/warehouse/hqd.duckdb)")
     run_parser.add_argument("--no-generate", action="store_true", help="do not generate the sample when empty")
+    run_parser.add_argument("--publish-dir", help="publication folder (default $HQD_PUBLISH_DIR or data/published)")
     sub.add_parser("check-config", help="check the seeds and list every problem")
     args = parser.parse_args(argv)
     if args.command == "check-config":

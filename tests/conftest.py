@@ -19,6 +19,10 @@ class BuiltWarehouse:
     exit_code: int
     output: str
 
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         # same configuration as dbt-duckdb's in-process connection, which may still be open
         return duckdb.connect(str(self.path))
@@ -42,6 +46,9 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     mp = pytest.MonkeyPatch()
     mp.setenv("DBT_TARGET_PATH", str(root / "target"))
     mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+    mp.setenv("HQD_QUALITY_DIR", str(root / "quality"))
+    mp.setenv("HQD_DATA_DOCS_DIR", str(root / "data_docs"))
+    mp.setenv("HQD_PUBLISH_DIR", str(root / "published"))
     buffer = io.StringIO()
     mp.setattr(cli, "console", Console(file=buffer, width=160, force_terminal=False))
     try:
@@ -51,3 +58,26 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     finally:
         mp.undo()
     return BuiltWarehouse(root / "hqd.duckdb", root / "landing", code, buffer.getvalue())
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The Dagster definitions read dbt's manifest; write it once if `make manifest` has not."""
+    manifest = PROJECT_DIR / "target" / "manifest.json"
+    if manifest.exists():
+        return
+    import os
+
+    from dbt.cli.main import dbtRunner
+
+    previous = os.environ.get("HQD_WAREHOUSE")
+    os.environ["HQD_WAREHOUSE"] = ":memory:"  # parsing needs no warehouse
+    try:
+        result = dbtRunner().invoke(
+            ["parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        )
+    finally:
+        if previous is None:
+            os.environ.pop("HQD_WAREHOUSE", None)
+        else:
+            os.environ["HQD_WAREHOUSE"] = previous
+    assert result.success, f"dbt parse failed: {result.exception}"

@@ -1,4 +1,5 @@
 -- The advanced list has exactly the configured number per class and never a vetoed county.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_advanced_counties'}}}) }}
 with selected as (
 
     select

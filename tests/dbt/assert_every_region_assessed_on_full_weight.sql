@@ -1,5 +1,6 @@
 -- Every region that existed in a year is assessed on exactly 100 points of weight: a region missing from
 -- the class configuration, or a rule matching no region, would show here.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_region_assessment'}}}) }}
 select
     regions.assessment_year,
     regions.region_code,

@@ -1,5 +1,6 @@
 -- Nothing is lost between landing and the marts: every raw row is either an accepted value or a rejected
 -- row, exactly once. Returns a row (fails) when the counts differ.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_rejected_submissions'}}}) }}
 with counts as (
 
     select

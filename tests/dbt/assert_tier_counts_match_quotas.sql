@@ -1,4 +1,5 @@
 -- The office publishes exactly the configured number of regions in the first and second tiers per class.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_region_assessment'}}}) }}
 with counts as (
 
     select

@@ -1,5 +1,6 @@
 -- 分道竞技 gives each (year, level, class) its own weights, but each set must total 100 points, or totals
 -- across classes and years stop being comparable.
+{{ config(meta={'dagster': {'ref': {'name': 'int_indicator_rules_by_year'}}}) }}
 select
     assessment_year,
     level,

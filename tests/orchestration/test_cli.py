@@ -1,6 +1,9 @@
 """The main job as a user runs it: `hqd run` on the generated sample into a throwaway warehouse."""
 
+import io
 from pathlib import Path
+
+from rich.console import Console
 
 from orchestration import cli, pipeline
 from orchestration.config_check import validate_config
@@ -9,8 +12,19 @@ from orchestration.config_check import validate_config
 def test_main_job_succeeds_and_prints_the_year(built_warehouse):
     out = built_warehouse.output
     assert built_warehouse.exit_code == 0, out
-    assert "generated the sample, 456 files" in out
-    assert "456 new files, 121,449 rows landed" in out
+    # the job ran through Dagster: every step reported, the quality gate passed, the marts were published
+    for step in (
+        "raw_submissions",
+        "raw_quality_checks",
+        "hqd_dbt_assets",
+        "warehouse_quality_checks",
+        "published__marts",
+    ):
+        assert f"✓ {step}" in out
+    assert "✗" not in out
+    assert "materialised published/marts" in out
+    assert (built_warehouse.root / "published" / "current" / "hqd_marts.duckdb").exists()
+    assert (built_warehouse.root / "data_docs" / "index.html").exists()
     assert "landed = accepted + rejected" in out and "NO" not in out
     assert "2023年度 设区市 — tiers by class" in out
     assert "2023年度 高质量发展先进县(市、区): 18" in out
@@ -27,7 +41,7 @@ def test_second_ingest_of_the_same_files_changes_nothing(built_warehouse):
     assert built_warehouse.query("select count(*) as n from raw.submissions")["n"][0] == before
 
 
-def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypatch, capsys):
+def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypatch):
     seeds = tmp_path / "seeds"
     import shutil
 
@@ -35,11 +49,13 @@ def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypa
     rules = seeds / "config/indicator_rules.csv"
     rules.write_text(rules.read_text(encoding="utf-8").replace("2021,,county,II,N01,6,", "2021,,county,II,N01,7,"))
     monkeypatch.setattr(pipeline, "check_configuration", lambda settings: validate_config(seeds))
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buffer, width=200))
     warehouse = tmp_path / "never.duckdb"
     code = cli.main(["run", "--warehouse", str(warehouse), "--landing-dir", str(tmp_path / "landing")])
     assert code == 2
     assert not warehouse.exists()
     assert not (tmp_path / "landing").exists()
-    printed = capsys.readouterr().out.replace("\n", " ")
+    printed = buffer.getvalue().replace("\n", " ")
     assert "seeds/config/indicator_rules.csv" in printed
     assert "2021-2024, county, class II" in printed and "weights sum to 101, not 100" in printed

@@ -1,0 +1,63 @@
+"""Publication for BI: after the blocking quality checks of this run pass, the marts are published atomically
+(a read-only DuckDB file and one Parquet file per mart, with a manifest). BI tools never open the writer."""
+
+import json
+
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, MaterializeResult, MetadataValue, asset
+
+from orchestration import publish
+from orchestration.assets.dbt import hqd_dbt_assets
+from orchestration.checks import outcomes_path
+from orchestration.resources import WarehouseResource
+
+MART_KEYS = sorted((key for key in hqd_dbt_assets.keys if key.path[0] == "marts"), key=lambda k: k.path)
+
+
+class PublishConfig(Config):
+    """The period the run was aimed at, recorded in the publication's manifest."""
+
+    assessment_year: int | None = None
+
+
+@asset(
+    key=["published", "marts"],
+    deps=MART_KEYS,
+    group_name="publication",
+    description="The marts as BI reads them: <publish_dir>/current/hqd_marts.duckdb (read-only) and Parquet.",
+    kinds={"duckdb", "parquet"},
+)
+def published_marts(context: AssetExecutionContext, config: PublishConfig, warehouse: WarehouseResource):
+    path = outcomes_path(warehouse.quality_path, context.run_id)
+    if not path.exists():
+        raise Failure(
+            "the quality checks did not run in this run, so nothing is published "
+            "(run the job, or select the great_expectations checks with this asset)"
+        )
+    checks = [
+        publish.CheckOutcome(**{k: r[k] for k in ("name", "asset", "passed", "blocking", "detail")})
+        for r in json.loads(path.read_text(encoding="utf-8"))
+    ]
+    try:
+        publication = publish.publish_marts(
+            warehouse.warehouse_path,
+            warehouse.publish_path,
+            run_id=context.run_id,
+            assessment_year=config.assessment_year,
+            checks=checks,
+        )
+    except publish.PublicationBlocked as exc:
+        raise Failure(str(exc)) from exc
+    rows = {name: info["row_count"] for name, info in publication.manifest["marts"].items()}
+    context.log.info(f"published {len(rows)} marts to {publication.release_dir}")
+    return MaterializeResult(
+        metadata={
+            "release": MetadataValue.path(str(publication.release_dir)),
+            "duckdb": MetadataValue.path(str(warehouse.publish_path / "current" / "hqd_marts.duckdb")),
+            "row_counts": MetadataValue.json(rows),
+            "checks_failed_non_blocking": sum(1 for c in checks if not c.passed and not c.blocking),
+        }
+    )
+
+
+def mart_asset_keys() -> list[AssetKey]:
+    return list(MART_KEYS)

@@ -1,0 +1,119 @@
+"""Great Expectations suites (expectations/*.json) as Dagster asset checks.
+
+One multi-asset check runs every suite whose asset is in the run, reports each as the check `ge_<suite>` of
+its asset with the results as metadata, writes the outcomes for the publication step, and builds the Data
+Docs. A suite with any blocking expectation is a blocking check: its failure stops everything downstream,
+publication included; a failure of warning expectations only is reported with WARN severity.
+"""
+
+import json
+from pathlib import Path
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from orchestration import quality
+from orchestration.resources import WarehouseResource
+
+
+def suite_asset_key(suite: dict) -> AssetKey:
+    return AssetKey(suite["meta"]["asset"].split("/"))
+
+
+def suite_is_blocking(suite: dict) -> bool:
+    default = suite["meta"].get("severity", "blocking")
+    return any(e.get("meta", {}).get("severity", default) == "blocking" for e in suite["expectations"])
+
+
+SUITES = quality.load_suites()
+
+
+def _spec(name: str, suite: dict, *, blocking: bool) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        f"ge_{name}",
+        asset=suite_asset_key(suite),
+        blocking=blocking,
+        description=suite["meta"].get("description", f"Great Expectations suite {name} ({suite['meta']['asset']})"),
+    )
+
+
+# Raw suites run in their own step between ingest and dbt, so a blocking failure stops dbt from building on
+# bad landings. Staging and mart suites run together after dbt; Dagster blocks publication on the marts'
+# checks. A staging suite cannot be a Dagster-blocking check (the marts built on it are in the same dbt step),
+# so the publication step itself refuses to publish when any blocking suite of the run failed.
+RAW_SPECS = {
+    name: _spec(name, suite, blocking=suite_is_blocking(suite))
+    for name, suite in sorted(SUITES.items())
+    if suite["meta"]["asset"].startswith("raw/")
+}
+WAREHOUSE_SPECS = {
+    name: _spec(name, suite, blocking=suite_is_blocking(suite) and suite["meta"]["asset"].startswith("marts/"))
+    for name, suite in sorted(SUITES.items())
+    if not suite["meta"]["asset"].startswith("raw/")
+}
+CHECK_SPECS = {**RAW_SPECS, **WAREHOUSE_SPECS}
+
+
+def outcomes_path(quality_dir: Path, run_id: str) -> Path:
+    return quality_dir / "runs" / f"{run_id}.json"
+
+
+def _run_selected(context: AssetCheckExecutionContext, warehouse: WarehouseResource, specs: dict, stage: str):
+    import duckdb
+
+    selected = context.selected_asset_check_keys
+    names = [n for n, spec in specs.items() if AssetCheckKey(spec.asset_key, spec.name) in selected]
+    # one connection for every suite; same configuration as any dbt-duckdb connection in this process
+    con = duckdb.connect(str(warehouse.warehouse_path))
+    try:
+        outcomes = [quality.run_suite(con, name) for name in names]
+    finally:
+        con.close()
+    path = outcomes_path(warehouse.quality_path, context.run.run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    record = [r for r in record if r["stage"] != stage]
+    for outcome in outcomes:
+        spec = specs[outcome.suite_name]
+        record.append(
+            {
+                "stage": stage,
+                "name": spec.name,
+                "asset": "/".join(spec.asset_key.path),
+                "passed": not outcome.blocking_failed,
+                "blocking": suite_is_blocking(SUITES[outcome.suite_name]),
+                "all_expectations_passed": outcome.success,
+                "detail": f"{outcome.failed} of {outcome.evaluated} expectations failed",
+            }
+        )
+        yield AssetCheckResult(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR if outcome.blocking_failed else AssetCheckSeverity.WARN,
+            metadata={
+                **outcome.metadata(),
+                "data_docs": MetadataValue.path(str(warehouse.data_docs_path / "index.html")),
+            },
+        )
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    if stage == "warehouse":
+        quality.build_data_docs(outcomes, warehouse.data_docs_path)
+
+
+@multi_asset_check(specs=list(RAW_SPECS.values()), can_subset=True, name="raw_quality_checks")
+def raw_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    yield from _run_selected(context, warehouse, RAW_SPECS, "raw")
+
+
+@multi_asset_check(specs=list(WAREHOUSE_SPECS.values()), can_subset=True, name="warehouse_quality_checks")
+def warehouse_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    yield from _run_selected(context, warehouse, WAREHOUSE_SPECS, "warehouse")
