@@ -71,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 console.print(f"  [red]{event.step_key}[/]: {event.event_specific_data.error.message.strip()}")
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                evaluation = event.event_specific_data
+                failed = evaluation.metadata.get("failed_expectations")
+                console.print(
+                    f"  [red]{evaluation.severity.value}[/] check {evaluation.check_name} on "
+                    f"{'/'.join(evaluation.asset_key.path)}" + (f": {failed.value}" if failed else "")
+                )
         return 1
 
     try:

@@ -1,0 +1,86 @@
+"""Through Dagster: a failing blocking expectation stops publication and leaves the previous one untouched;
+a reader holding the published file keeps working while a later run publishes."""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from orchestration import checks, quality
+from orchestration.definitions import make_definitions
+from orchestration.resources import WarehouseResource
+
+
+@pytest.fixture
+def copy_of_built(built_warehouse, tmp_path: Path) -> WarehouseResource:
+    """The end-to-end run's warehouse, landing folder and publication, copied so this test may change them."""
+    shutil.copy(built_warehouse.path, tmp_path / "hqd.duckdb")
+    shutil.copytree(built_warehouse.landing_dir, tmp_path / "landing")
+    shutil.copytree(built_warehouse.root / "published", tmp_path / "published", symlinks=True)
+    return WarehouseResource(
+        warehouse=str(tmp_path / "hqd.duckdb"),
+        landing_dir=str(tmp_path / "landing"),
+        publish_dir=str(tmp_path / "published"),
+        quality_dir=str(tmp_path / "quality"),
+        data_docs_dir=str(tmp_path / "docs"),
+    )
+
+
+def _run(resource: WarehouseResource):
+    job = make_definitions(resource).resolve_job_def("annual_assessment_job")
+    return job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of_built, tmp_path, monkeypatch):
+    published = Path(copy_of_built.publish_dir)
+    before_target = (published / "current").readlink()
+    before_manifest = (published / "current" / "manifest.json").read_bytes()
+    reader = duckdb.connect(str(published / "current" / "hqd_marts.duckdb"), read_only=True)
+    count_sql = "select count(*) from marts.fct_region_assessment"
+    rows_before = reader.execute(count_sql).fetchone()[0]
+
+    # a copy of the suites in which one blocking expectation cannot hold: no total can exceed 1 point
+    broken = tmp_path / "expectations"
+    shutil.copytree(quality.EXPECTATIONS_DIR, broken)
+    suite_file = broken / "marts__fct_region_assessment.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    suite["expectations"].append(
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "total_score", "max_value": 1}}
+    )
+    suite_file.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+    real_run_suite = quality.run_suite
+    monkeypatch.setattr(checks.quality, "run_suite", lambda con, name: real_run_suite(con, name, directory=broken))
+
+    blocked = _run(copy_of_built)
+    assert not blocked.success
+    failed_checks = [
+        e.event_specific_data
+        for e in blocked.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    assert [(c.check_name, c.severity.value) for c in failed_checks] == [("ge_marts__fct_region_assessment", "ERROR")]
+    assert "published__marts" not in {e.step_key for e in blocked.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert (published / "current").readlink() == before_target
+    assert (published / "current" / "manifest.json").read_bytes() == before_manifest
+    assert reader.execute(count_sql).fetchone()[0] == rows_before
+
+    # with the real suites the next run publishes a new release while the reader still holds the old one
+    monkeypatch.setattr(checks.quality, "run_suite", real_run_suite)
+    ok = _run(copy_of_built)
+    assert ok.success
+    assert (published / "current").readlink() != before_target
+    assert reader.execute(count_sql).fetchone()[0] == rows_before
+    reader.close()
+    manifest = json.loads((published / "current" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["marts"]["fct_region_assessment"]["row_count"] == rows_before
+    assert all(c["passed"] for c in manifest["checks"] if c["blocking"])
+    fresh = duckdb.connect(str(published / "current" / "hqd_marts.duckdb"), read_only=True)
+    try:
+        assert fresh.execute(count_sql).fetchone()[0] == rows_before
+        schemas = {s for (s,) in fresh.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"marts"}  # BI sees the marts and nothing else
+    finally:
+        fresh.close()
