@@ -165,6 +165,17 @@ class _Checker:
             key = ", ".join(f"{c}={row[c]}" for c in key_cols)
             self.add(name, frame.loc[[idx]], key, f"unknown {what} {row[column]!r}")
 
+    def unknown_classes(self, name: str, class_keys: set[tuple[str, str]]) -> None:
+        frame = self.frames[name]
+        keys = pd.Series(list(zip(frame["level"], frame["class_code"], strict=True)), index=frame.index)
+        for idx, row in frame[~keys.isin(class_keys)].iterrows():
+            self.add(
+                name,
+                frame.loc[[idx]],
+                f"level={row['level']}, class_code={row['class_code']}",
+                "unknown class for this level (see assessment_classes)",
+            )
+
     def duplicates(self, name: str, key_cols: list[str]) -> None:
         frame = self.frames[name]
         dup = frame[frame.duplicated(key_cols, keep=False)]
@@ -304,14 +315,7 @@ class _Checker:
             "scoring method",
             ["level", "class_code", "indicator_code"],
         )
-        rule_keys = pd.Series(list(zip(rules["level"], rules["class_code"], strict=True)), index=rules.index)
-        for idx, row in rules[~rule_keys.isin(class_keys)].iterrows():
-            self.add(
-                "indicator_rules",
-                rules.loc[[idx]],
-                f"level={row['level']}, class_code={row['class_code']}",
-                "unknown class for this level (see assessment_classes)",
-            )
+        self.unknown_classes("indicator_rules", class_keys)
         weight = self.numbers("indicator_rules", "weight")
         target = self.numbers("indicator_rules", "target_value", allow_blank=True)
         self.numbers("indicator_rules", "satisfactory_value", allow_blank=True)
@@ -404,7 +408,6 @@ class _Checker:
                 )
 
         # monitoring: targets for known indicators and classes, thresholds in order, one set per year
-        targets = f["monitoring_targets"]
         self.unknown(
             "monitoring_targets",
             "indicator_code",
@@ -419,14 +422,7 @@ class _Checker:
             "target kind",
             ["level", "class_code", "indicator_code"],
         )
-        target_keys = pd.Series(list(zip(targets["level"], targets["class_code"], strict=True)), index=targets.index)
-        for idx, row in targets[~target_keys.isin(class_keys)].iterrows():
-            self.add(
-                "monitoring_targets",
-                targets.loc[[idx]],
-                f"level={row['level']}, class_code={row['class_code']}",
-                "unknown class for this level (see assessment_classes)",
-            )
+        self.unknown_classes("monitoring_targets", class_keys)
         self.numbers("monitoring_targets", "target_value")
         self.year_ranges("monitoring_targets", ["level", "class_code", "indicator_code"])
         thresholds = f["warning_thresholds"]

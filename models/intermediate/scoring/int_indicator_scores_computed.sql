@@ -2,21 +2,9 @@
 -- level and class). A region with no usable value scores 0, ranks last and is flagged; nothing is imputed.
 with
 
-regions as (
+grid as (
 
-    select * from {{ ref('int_regions_classified') }}
-
-),
-
-rules as (
-
-    select * from {{ ref('int_indicator_rules_by_year') }}
-
-),
-
-indicators as (
-
-    select * from {{ ref('indicators') }}
+    select * from {{ ref('int_region_indicators_assessed') }}
 
 ),
 
@@ -30,33 +18,28 @@ annual_values as (
 assessed as (
 
     select
-        regions.assessment_year,
-        regions.level,
-        regions.class_code,
-        regions.region_code,
-        rules.indicator_code,
-        indicators.dimension_code,
-        indicators.lead_department,
-        indicators.direction,
-        rules.scoring_method,
-        rules.weight,
-        rules.target_value,
-        rules.satisfactory_value,
-        rules.not_allowed_value,
+        grid.assessment_year,
+        grid.level,
+        grid.class_code,
+        grid.region_code,
+        grid.indicator_code,
+        grid.dimension_code,
+        grid.lead_department,
+        grid.direction,
+        grid.scoring_method,
+        grid.weight,
+        grid.target_value,
+        grid.satisfactory_value,
+        grid.not_allowed_value,
         annual_values.submission_id,
         annual_values.indicator_value,
         annual_values.indicator_value is null as is_value_missing
-    from regions
-    inner join rules
-        on regions.assessment_year = rules.assessment_year
-            and regions.level = rules.level
-            and regions.class_code = rules.class_code
-    inner join indicators
-        on rules.indicator_code = indicators.indicator_code
+    from grid
     left join annual_values
-        on regions.region_code = annual_values.region_code
-            and rules.indicator_code = annual_values.indicator_code
-            and regions.assessment_year = annual_values.period_year
+        on
+            grid.region_code = annual_values.region_code
+            and grid.indicator_code = annual_values.indicator_code
+            and grid.assessment_year = annual_values.period_year
 
 ),
 

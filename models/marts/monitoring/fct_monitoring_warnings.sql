@@ -3,21 +3,9 @@
 -- quarter / 4; a stock's or rate's applies as is. Half-year evaluation (半年评估) is the Q2 rows.
 with
 
-regions as (
+assessed as (
 
-    select * from {{ ref('int_regions_classified') }}
-
-),
-
-rules as (
-
-    select * from {{ ref('int_indicator_rules_by_year') }}
-
-),
-
-indicators as (
-
-    select * from {{ ref('indicators') }}
+    select * from {{ ref('int_region_indicators_assessed') }}
 
 ),
 
@@ -29,7 +17,8 @@ targets as (
 
 previous_year as (
 
-    select * from {{ ref('int_previous_year_values') }}
+    select * from {{ ref('int_previous_period_values') }}
+    where quarter is null
 
 ),
 
@@ -60,22 +49,15 @@ quarters as (
 grid as (
 
     select
-        regions.assessment_year,
+        assessed.assessment_year,
         quarters.quarter,
-        regions.region_code,
-        regions.level,
-        regions.class_code,
-        rules.indicator_code,
-        indicators.direction,
-        indicators.accumulation
-    from regions
-    inner join rules
-        on
-            regions.assessment_year = rules.assessment_year
-            and regions.level = rules.level
-            and regions.class_code = rules.class_code
-    inner join indicators
-        on rules.indicator_code = indicators.indicator_code
+        assessed.region_code,
+        assessed.level,
+        assessed.class_code,
+        assessed.indicator_code,
+        assessed.direction,
+        assessed.accumulation
+    from assessed
     cross join quarters
 
 ),
@@ -218,17 +200,17 @@ final as (
         cast(case
             when is_warning
                 then row_number() over (
-                    partition by region_code, indicator_code, is_warning, warning_island
-                    order by quarter_sequence
-                )
+                        partition by region_code, indicator_code, is_warning, warning_island
+                        order by quarter_sequence
+                    )
             else 0
         end as integer) as consecutive_warning_quarters,
         case
             when is_warning
                 then first_value(period_code) over (
-                    partition by region_code, indicator_code, is_warning, warning_island
-                    order by quarter_sequence
-                )
+                        partition by region_code, indicator_code, is_warning, warning_island
+                        order by quarter_sequence
+                    )
         end as warning_since_period_code,
         not is_warning
         and coalesce(was_warning_last_quarter, false)

@@ -2,27 +2,15 @@
 -- (green better, red worse, by direction) and against the same period of the previous year.
 with
 
-regions as (
+assessed as (
 
-    select * from {{ ref('int_regions_classified') }}
-
-),
-
-rules as (
-
-    select * from {{ ref('int_indicator_rules_by_year') }}
+    select * from {{ ref('int_region_indicators_assessed') }}
 
 ),
 
-indicators as (
+previous_year as (
 
-    select * from {{ ref('indicators') }}
-
-),
-
-lineage as (
-
-    select * from {{ ref('int_region_lineage') }}
+    select * from {{ ref('int_previous_period_values') }}
 
 ),
 
@@ -41,27 +29,17 @@ assessed_values as (
         current_values.period_year as assessment_year,
         current_values.period_quarter as quarter,
         current_values.region_code,
-        regions.level,
-        regions.class_code,
+        assessed.level,
+        assessed.class_code,
         current_values.indicator_code,
-        indicators.direction,
-        current_values.indicator_value,
-        lineage.continued_from_code
+        assessed.direction,
+        current_values.indicator_value
     from current_values
-    inner join regions
+    inner join assessed
         on
-            current_values.region_code = regions.region_code
-            and current_values.period_year = regions.assessment_year
-    inner join rules
-        on
-            regions.assessment_year = rules.assessment_year
-            and regions.level = rules.level
-            and regions.class_code = rules.class_code
-            and current_values.indicator_code = rules.indicator_code
-    inner join indicators
-        on current_values.indicator_code = indicators.indicator_code
-    inner join lineage
-        on current_values.region_code = lineage.region_code
+            current_values.region_code = assessed.region_code
+            and current_values.period_year = assessed.assessment_year
+            and current_values.indicator_code = assessed.indicator_code
 
 ),
 
@@ -74,20 +52,14 @@ compared as (
                 assessed_values.period_code, assessed_values.level, assessed_values.class_code,
                 assessed_values.indicator_code
         ) as class_average_value,
-        coalesce(own_last_year.indicator_value, predecessor_last_year.indicator_value) as last_year_value
+        previous_year.previous_year_value as last_year_value
     from assessed_values
-    left join current_values as own_last_year
+    left join previous_year
         on
-            assessed_values.region_code = own_last_year.region_code
-            and assessed_values.indicator_code = own_last_year.indicator_code
-            and assessed_values.assessment_year = own_last_year.period_year + 1
-            and coalesce(assessed_values.quarter, 0) = coalesce(own_last_year.period_quarter, 0)
-    left join current_values as predecessor_last_year
-        on
-            assessed_values.continued_from_code = predecessor_last_year.region_code
-            and assessed_values.indicator_code = predecessor_last_year.indicator_code
-            and assessed_values.assessment_year = predecessor_last_year.period_year + 1
-            and coalesce(assessed_values.quarter, 0) = coalesce(predecessor_last_year.period_quarter, 0)
+            assessed_values.region_code = previous_year.region_code
+            and assessed_values.indicator_code = previous_year.indicator_code
+            and assessed_values.assessment_year = previous_year.assessment_year
+            and coalesce(assessed_values.quarter, 0) = coalesce(previous_year.quarter, 0)
 
 ),
 
