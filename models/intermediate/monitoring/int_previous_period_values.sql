@@ -1,6 +1,6 @@
--- For every region, year and period kind (the year itself, or a quarter's year to date), each indicator's
--- current value in the same period of the year before: the region's own, or that of the one code it
--- continues (海门市 for 海门区 in 2021). A region formed by a merger has none.
+-- For every region and year, each indicator's current value in each period (the year, or a quarter's year
+-- to date) of the year before: the region's own if it existed then, else that of the one code it continues
+-- (海门市 for 海门区 in 2021). A region formed by a merger continues no code and has none.
 with
 
 regions as (
@@ -22,45 +22,42 @@ current_values as (
 
 ),
 
--- 0 stands for the annual period, 1-4 for the quarters
-period_kinds as (
+sources as (
 
-    {% for quarter in [0, 1, 2, 3, 4] -%}
-        select {{ quarter }} as quarter_or_zero
-        {%- if not loop.last %}
-            union all
-        {% endif %}
-    {%- endfor %}
+    select
+        regions.assessment_year,
+        regions.region_code,
+        case
+            when last_year.region_code is not null then regions.region_code
+            else lineage.continued_from_code
+        end as source_region_code,
+        case when last_year.region_code is not null then 'same_code' else 'predecessor_code' end
+            as previous_year_basis
+    from regions
+    inner join lineage
+        on regions.region_code = lineage.region_code
+    left join regions as last_year
+        on
+            regions.region_code = last_year.region_code
+            and regions.assessment_year = last_year.assessment_year + 1
 
 ),
 
 previous as (
 
     select
-        regions.assessment_year,
-        case when period_kinds.quarter_or_zero = 0 then null else period_kinds.quarter_or_zero end as quarter,
-        regions.region_code,
-        coalesce(own_value.indicator_code, predecessor_value.indicator_code) as indicator_code,
-        coalesce(own_value.indicator_value, predecessor_value.indicator_value) as previous_year_value,
-        case when own_value.region_code is not null then 'same_code' else 'predecessor_code' end
-            as previous_year_basis
-    from regions
-    inner join lineage
-        on regions.region_code = lineage.region_code
-    cross join period_kinds
-    left join current_values as own_value
+        sources.assessment_year,
+        current_values.period_quarter as quarter,
+        sources.region_code,
+        current_values.indicator_code,
+        current_values.indicator_value as previous_year_value,
+        sources.previous_year_basis
+    from sources
+    inner join current_values
         on
-            regions.region_code = own_value.region_code
-            and regions.assessment_year = own_value.period_year + 1
-            and period_kinds.quarter_or_zero = coalesce(own_value.period_quarter, 0)
-    left join current_values as predecessor_value
-        on
-            lineage.continued_from_code = predecessor_value.region_code
-            and regions.assessment_year = predecessor_value.period_year + 1
-            and period_kinds.quarter_or_zero = coalesce(predecessor_value.period_quarter, 0)
-            and own_value.region_code is null
+            sources.source_region_code = current_values.region_code
+            and sources.assessment_year = current_values.period_year + 1
 
 )
 
 select * from previous
-where indicator_code is not null
