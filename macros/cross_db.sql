@@ -37,7 +37,12 @@
         then cast({{ expr }} as {{ hqd.type_measure() }}) end
 {%- endmacro %}
 
-{#- '2023年第1季度', '2023-Q1', '2023 q1' → '20231' / '2023Q1'; '2023年' → '2023'. -#}
+{#- '2023年第1季度', '2023年第一季度', '2023-Q1', '2023 q1' → '20231' / '2023Q1'; '2023年' → '2023'. -#}
 {% macro compact_period(expr) -%}
-    replace(replace(replace(replace(replace(upper({{ expr }}), ' ', ''), '年', ''), '第', ''), '季度', ''), '-', '')
+    {%- set ns = namespace(text="upper(" ~ expr ~ ")") -%}
+    {%- for old, new in [(' ', ''), ('年度', ''), ('年', ''), ('第', ''), ('季度', ''), ('-', ''),
+                         ('一', '1'), ('二', '2'), ('三', '3'), ('四', '4')] -%}
+        {%- set ns.text = "replace(" ~ ns.text ~ ", '" ~ old ~ "', '" ~ new ~ "')" -%}
+    {%- endfor -%}
+    {{ ns.text }}
 {%- endmacro %}

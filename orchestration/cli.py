@@ -130,6 +130,16 @@ def _print_summary(summary: pipeline.Summary) -> None:
             reasons.add_row(reason, str(count), example)
         console.print(reasons)
 
+    if summary.file_quality:
+        files = Table(title=f"Files with rows not loaded ({summary.clean_files} other files loaded completely)")
+        for col in ("file", "rows read", "loaded", "not loaded", "why (examples)"):
+            files.add_column(col, justify="right" if col in ("rows read", "loaded", "not loaded") else "left")
+        for name, read, loaded, rejected, reasons, error in summary.file_quality:
+            why = reasons if not error else f"[red]unreadable[/]: {error}"
+            files.add_row(name, str(read or 0), str(loaded or 0), str(rejected or 0), why or "")
+        console.print(files)
+        console.print("full report: marts.fct_submission_file_quality")
+
     cities = Table(title=f"{summary.assessment_year}年度 设区市 — tiers by class")
     for col in ("class", "rank", "city", "total", "tier"):
         cities.add_column(col, justify="right" if col in ("rank", "total") else "left")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -62,11 +63,14 @@ create table if not exists {RAW_SCHEMA}.submissions (
     file_name varchar not null,
     sheet_name varchar not null,
     row_number integer not null,
+    column_number integer,
     load_seq integer not null,
     loaded_at timestamp not null,
     {", ".join(f"{f}_raw varchar, {f}_text varchar" for f in FIELDS)},
     source_row_json varchar not null
 );
+-- a warehouse from before the wide layout: the column of a wide file's cell
+alter table {RAW_SCHEMA}.submissions add column if not exists column_number integer;
 """
 
 
@@ -175,29 +179,52 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _find_header(grid: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
-    """Row index of the header and the column of each canonical field, or None if no header is found."""
+@dataclass
+class _Header:
+    row_idx: int
+    columns: dict[str, int]  # canonical field → column
+    indicator_columns: list[int]  # wide layout: one column per indicator; empty for the long layout
+
+    @property
+    def is_wide(self) -> bool:
+        return bool(self.indicator_columns)
+
+
+UNIT_IN_HEADER = re.compile(r"^(?P<name>.+?)\s*[(（\[]\s*(?P<unit>[^()（）\[\]]+?)\s*[)）\]]\s*$")
+INDICATOR_CODE = re.compile(r"^[A-Za-z]{1,3}\d{1,4}$")
+
+
+def _find_header(grid: pd.DataFrame) -> _Header | None:
+    """The header row, its canonical columns, and for a wide layout the indicator columns; None if none."""
     lookup = {decode_text(alias).lower(): canon for canon, aliases in HEADER_ALIASES.items() for alias in aliases}
     for row_idx in range(min(HEADER_SCAN_ROWS, len(grid))):
         columns: dict[str, int] = {}
+        others: list[int] = []
         for col_idx, cell in enumerate(grid.iloc[row_idx].tolist()):
-            canon = lookup.get(decode_text(str(cell)).lower())
+            text = decode_text("" if cell is None else str(cell))
+            canon = lookup.get(text.lower())
             if canon and canon not in columns:
                 columns[canon] = col_idx
+            elif text and text.lower() != "nan":
+                others.append(col_idx)
+        has_region = "region_code" in columns or "region_name" in columns
         if "value" in columns and len(columns) >= 3:
-            return row_idx, columns
+            return _Header(row_idx, columns, [])
+        # wide: region and period columns, every other titled column an indicator (name or code, unit in brackets)
+        if has_region and "period" in columns and others and not ({"indicator_code", "indicator_name"} & set(columns)):
+            return _Header(row_idx, columns, others)
     return None
 
 
 def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
-    found = _find_header(grid)
+    header = _find_header(grid)
     where = f"{name}" + (f" sheet '{sheet}'" if sheet else "")
-    if found is None:
+    if header is None:
         raise LandingFileError(
-            f"{where}: no header row found in the first {HEADER_SCAN_ROWS} rows "
-            f"(need 数值/value plus region, indicator and period columns)"
+            f"{where}: no header row found in the first {HEADER_SCAN_ROWS} rows (need 数值/value plus region, "
+            "indicator and period columns, or region and period columns plus one column per indicator)"
         )
-    header_idx, columns = found
+    columns = header.columns
     missing = [
         label
         for label, options in (
@@ -205,27 +232,62 @@ def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
             ("indicator (指标代码 or 指标名称)", ("indicator_code", "indicator_name")),
             ("period (统计期)", ("period",)),
         )
-        if not any(o in columns for o in options)
+        if not any(o in columns for o in options) and not (header.is_wide and label.startswith("indicator"))
     ]
     if missing:
-        raise LandingFileError(f"{where}: header on row {header_idx + 1} lacks {', '.join(missing)}")
-    header_cells = [str(c) for c in grid.iloc[header_idx].tolist()]
-    body = grid.iloc[header_idx + 1 :]
+        raise LandingFileError(f"{where}: header on row {header.row_idx + 1} lacks {', '.join(missing)}")
+    header_cells = ["" if c is None else str(c) for c in grid.iloc[header.row_idx].tolist()]
+    body = grid.iloc[header.row_idx + 1 :]
     body = body.fillna("")
     body = body[(body.astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)]
-    out = pd.DataFrame(index=body.index)
-    out["row_number"] = body.index.to_numpy() + 1  # the row number a person sees in the file
-    for canon in FIELDS:
-        raw_cells = body[columns[canon]] if canon in columns else pd.Series(pd.NA, index=body.index, dtype=object)
-        out[f"{canon}_raw"] = raw_cells.astype(object).where(raw_cells.notna(), None)
-        out[f"{canon}_text"] = _decode_series(out[f"{canon}_raw"])
     verbatim = body.copy()
     verbatim.columns = [
         header_cells[i] if i < len(header_cells) and header_cells[i] else f"column_{i + 1}"
         for i in range(verbatim.shape[1])
     ]
     verbatim = verbatim.loc[:, ~verbatim.columns.duplicated()]
-    out["source_row_json"] = verbatim.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    row_json = pd.Series(
+        verbatim.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=body.index
+    )
+
+    def raw(canon: str) -> pd.Series:
+        if canon in columns:
+            cells = body[columns[canon]]
+            return cells.astype(object).where(cells.notna(), None)
+        return pd.Series(None, index=body.index, dtype=object)
+
+    if not header.is_wide:
+        out = pd.DataFrame(index=body.index)
+        out["row_number"] = body.index.to_numpy() + 1  # the row number a person sees in the file
+        out["column_number"] = pd.Series(pd.NA, index=body.index, dtype="Int64")
+        for canon in FIELDS:
+            out[f"{canon}_raw"] = raw(canon)
+    else:
+        # one raw row per (row, indicator column); the header cell names the indicator and maybe its unit
+        parts = []
+        for col in header.indicator_columns:
+            title = header_cells[col].strip()
+            match = UNIT_IN_HEADER.match(title)
+            indicator, unit = (match["name"], match["unit"]) if match else (title, None)
+            is_code = bool(INDICATOR_CODE.match(decode_text(indicator)))
+            part = pd.DataFrame(index=body.index)
+            part["row_number"] = body.index.to_numpy() + 1
+            part["column_number"] = col + 1
+            for canon in ("region_code", "region_name", "period"):
+                part[f"{canon}_raw"] = raw(canon)
+            part["indicator_code_raw"] = indicator if is_code else None
+            part["indicator_name_raw"] = None if is_code else indicator
+            cells = body[col]
+            part["value_raw"] = cells.astype(object).where(cells.notna(), None)
+            part["unit_raw"] = unit
+            part["_row"] = body.index
+            parts.append(part)
+        out = pd.concat(parts).sort_values(["row_number", "column_number"], kind="stable")
+        out["column_number"] = out["column_number"].astype("Int64")
+        row_json = row_json.loc[out.pop("_row")].set_axis(out.index)
+    for canon in FIELDS:
+        out[f"{canon}_text"] = _decode_series(out[f"{canon}_raw"])
+    out["source_row_json"] = row_json.to_numpy()
     out["sheet_name"] = sheet
     return out
 
@@ -301,11 +363,11 @@ def _write_file(
     try:
         (load_seq,) = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()
         frame = rows.assign(file_hash=file_hash, file_name=name, load_seq=load_seq, loaded_at=loaded_at)
-        columns = ["file_hash", "file_name", "sheet_name", "row_number", "load_seq", "loaded_at"]
+        columns = ["file_hash", "file_name", "sheet_name", "row_number", "column_number", "load_seq", "loaded_at"]
         columns += [f"{f}_{kind}" for f in FIELDS for kind in ("raw", "text")] + ["source_row_json"]
         frame = frame[columns]
         con.register("incoming_rows", frame)
-        con.execute(f"insert into {RAW_SCHEMA}.submissions select * from incoming_rows")
+        con.execute(f"insert into {RAW_SCHEMA}.submissions by name select * from incoming_rows")
         con.unregister("incoming_rows")
         con.execute(
             f"insert into {RAW_SCHEMA}.landing_files values (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -135,6 +135,8 @@ class Summary:
     files_loaded: int
     warnings: list[tuple] = field(default_factory=list)
     progress_awards: list[tuple] = field(default_factory=list)
+    file_quality: list[tuple] = field(default_factory=list)
+    clean_files: int = 0
 
     @property
     def reconciles(self) -> bool:
@@ -204,6 +206,25 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             """,
             [year],
         ).fetchall()
+        file_quality = con.execute(
+            """
+            select file_name, max(file_rows),
+                   sum(outcome_rows) filter (where is_accepted),
+                   sum(outcome_rows) filter (where not is_accepted),
+                   string_agg(outcome || ' ' || outcome_rows || coalesce(' (' || example_rows || ')', ''), '; '
+                              order by outcome_rows desc)
+                       filter (where not is_accepted and outcome <> 'unreadable_file'),
+                   max(error_message)
+            from marts.fct_submission_file_quality
+            group by file_name
+            having bool_or(not is_accepted)
+            order by file_name
+            """
+        ).fetchall()
+        clean_files = one(
+            "select count(distinct file_hash) from marts.fct_submission_file_quality "
+            "where file_hash not in (select file_hash from marts.fct_submission_file_quality where not is_accepted)"
+        )
         return Summary(
             warehouse=warehouse,
             assessment_year=int(year),
@@ -217,6 +238,8 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             files_loaded=one("select count(*) from raw.landing_files"),
             warnings=warnings,
             progress_awards=awards,
+            file_quality=file_quality,
+            clean_files=clean_files,
         )
     finally:
         con.close()

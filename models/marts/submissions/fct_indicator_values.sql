@@ -24,8 +24,10 @@ final as (
         submitted_unit,
         unit_factor,
         file_name,
+        file_hash,
         sheet_name,
         row_number,
+        column_number,
         load_seq,
         loaded_at,
         is_current

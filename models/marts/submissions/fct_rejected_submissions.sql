@@ -28,8 +28,10 @@ final as (
             when 'conflicting_duplicate_in_file' then 'the same file gives different values for this key'
         end as rejection_description,
         file_name,
+        file_hash,
         sheet_name,
         row_number,
+        column_number,
         load_seq,
         loaded_at,
         region_code_raw,

@@ -12,16 +12,24 @@ renamed as (
 
     select
         {{ dbt.concat([
-            "file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string"))
+            "file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string")),
+            "case when column_number is null then '' else "
+            ~ dbt.concat(["':'", dbt.cast("column_number", api.Column.translate_type("string"))]) ~ " end"
         ]) }} as submission_id,
         file_hash,
         file_name,
         sheet_name,
         row_number,
+        column_number,
         load_seq,
         loaded_at,
 
-        nullif(region_code_text, '') as region_code_input,
+        -- a 12-digit statistical division code (320583000000) names the same region as its first six digits
+        case
+            when length(region_code_text) = 12 and region_code_text like '%000000'
+                then substr(region_code_text, 1, 6)
+            else nullif(region_code_text, '')
+        end as region_code_input,
         nullif(region_name_text, '') as region_name_input,
         nullif(indicator_code_text, '') as indicator_code_input,
         nullif(indicator_name_text, '') as indicator_name_input,
@@ -30,8 +38,9 @@ renamed as (
         value_raw,
         value_text,
 
-        coalesce(trim(value_text), '') in ('', '—', '——', '-', '--', '/', '暂无', '无', 'NA', 'N/A', 'null')
-            as is_missing_value,
+        coalesce(trim(value_text), '') in (
+            '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
+        ) as is_missing_value,
         trim(value_text) like '%\%%' escape '\' as has_percent_sign,
         {{ hqd.safe_to_measure("replace(replace(replace(trim(value_text), ',', ''), ' ', ''), '%', '')") }}
             as value_number,
