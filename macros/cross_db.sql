@@ -46,3 +46,20 @@
     {%- endfor -%}
     {{ ns.text }}
 {%- endmacro %}
+
+{#- Does the whole text match the pattern? -#}
+{% macro regexp_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_full_match', 'hqd')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro postgres__regexp_full_match(expr, pattern) -%}
+    ({{ expr }} ~ '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(expr, pattern) -%}
+    ({{ expr }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}

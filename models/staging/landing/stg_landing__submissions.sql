@@ -42,8 +42,17 @@ renamed as (
             '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
         ) as is_missing_value,
         trim(value_text) like '%\%%' escape '\' as has_percent_sign,
-        {{ hqd.safe_to_measure("replace(replace(replace(trim(value_text), ',', ''), ' ', ''), '%', '')") }}
-            as value_number,
+        -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
+        case
+            when
+                value_text like '%,%'
+                and not {{ hqd.regexp_full_match(
+                    "replace(replace(trim(value_text), ' ', ''), '%', '')",
+                    '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?'
+                ) }}
+                then null
+            else {{ hqd.safe_to_measure("replace(replace(replace(trim(value_text), ',', ''), ' ', ''), '%', '')") }}
+        end as value_number,
 
         cast({{ hqd.regexp_group(
             hqd.compact_period("period_text"), '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
