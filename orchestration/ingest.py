@@ -118,6 +118,13 @@ def detect_encoding(raw: bytes, file_name: str) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    # GB18030 (the superset of GBK and GB2312) is what the bureaus' tools write when not UTF-8; a strict decode
+    # that succeeds is trusted before asking charset-normalizer, which misjudges short or unusual files
+    try:
+        raw.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw).best()
@@ -216,6 +223,14 @@ def _find_header(grid: pd.DataFrame) -> _Header | None:
     return None
 
 
+def _json_lines(frame: pd.DataFrame) -> list[str]:
+    """One JSON object per row. Records are split on "\n" only: JSON escapes it inside strings, but not U+2028
+    and friends, at which str.splitlines would also break."""
+    if frame.empty:
+        return []
+    return frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+
+
 def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
     header = _find_header(grid)
     where = f"{name}" + (f" sheet '{sheet}'" if sheet else "")
@@ -246,9 +261,7 @@ def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
         for i in range(verbatim.shape[1])
     ]
     verbatim = verbatim.loc[:, ~verbatim.columns.duplicated()]
-    row_json = pd.Series(
-        verbatim.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=body.index
-    )
+    row_json = pd.Series(_json_lines(verbatim), index=body.index, dtype=object)
 
     def raw(canon: str) -> pd.Series:
         if canon in columns:

@@ -27,6 +27,18 @@ eight 321xxx counties whose last 3 digits repeat a 320xxx county's (e.g. 321102 
 suffix from 990 upwards instead, so that the codes stay unique. The warehouse rejects these rows as
 unknown regions until synthetic regions are configured; that is expected.
 
+``messy_rate > 0`` rewrites about that share of the cells, and of the files, of the real (not synthetic)
+submissions the way bureaus really send them, without changing what any value means, so the warehouse
+must load the same figures: region names in traditional characters (崑山市) or without their suffix
+(昆山), the region code left empty where that name belongs to one region only in that year (never for
+鼓楼区, which 南京 and 徐州 both have), full-width digits (１２３４．５), thousands separators (11,433),
+亿元 figures given in 万元 (× 10000, unit 万元), ``%`` signs, indicator codes left empty (the name
+identifies it) or in lower case, traditional indicator names and units, stray spaces, periods written
+``2023年``, ``2023年第1季度`` or ``2023-Q1``; and files written as UTF-8 with BOM, as GB18030, or as an
+.xlsx workbook with one or two merged title rows above the header.  Missing values and the defect rows
+stay as they are.  Each file's rewrites come from its own stream, so they too do not depend on which
+other years are written.  At the default 0 the files are exactly the clean ones.
+
 Everything is drawn from ``numpy.random.default_rng`` streams derived from ``seed`` (one per purpose),
 so the same arguments give byte-identical files, a subset of years gives the same files for those
 years, and the real files do not change with ``scale``.
@@ -35,9 +47,15 @@ years, and the real files do not change with ``scale``.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
+import re
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +83,7 @@ CORRECTION_SUFFIX = "_更正"
 SYNTHETIC_SUFFIX = "_synthetic"
 
 # Independent random streams, so that e.g. scale or the missing-value draw never shifts the values.
-_STREAM_VALUES, _STREAM_MISSING, _STREAM_CORRECTIONS, _STREAM_SYNTHETIC = 0, 1, 2, 1000
+_STREAM_VALUES, _STREAM_MISSING, _STREAM_CORRECTIONS, _STREAM_MESSY, _STREAM_SYNTHETIC = 0, 1, 2, 3, 1000
 
 CLASSES = ("I", "II", "III")
 # Cumulative year-to-date share of a flow for Q1..Q3, with bounds that keep quarters ordered.
@@ -241,12 +259,16 @@ class GenerationReport:
     synthetic_rows: int
     elapsed_seconds: float
     files: tuple[str, ...]  # relative POSIX paths, sorted
+    messy_rate: float = 0.0
+    messy_cells: int = 0  # cells whose text differs from the clean file's (a 亿元 → 万元 rewrite counts two)
+    messy_files: int = 0  # files written with a BOM, as GB18030 or as a workbook
 
     def summary(self) -> str:
+        messy = f", {self.messy_cells} messy cells, {self.messy_files} messy files" if self.messy_rate else ""
         return (
             f"wrote {self.files_written} files, {self.rows_written} rows "
             f"({self.missing_values} missing values, {self.defect_rows} defect rows, "
-            f"{self.corrections} corrections, {self.synthetic_rows} synthetic rows) "
+            f"{self.corrections} corrections, {self.synthetic_rows} synthetic rows{messy}) "
             f"for {self.years[0]}-{self.years[-1]} to {self.landing_dir} in {self.elapsed_seconds:.2f} s"
         )
 
@@ -717,26 +739,261 @@ def _concat_rows(frames: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarra
     return {col: np.concatenate([f[col] for f in frames]) for col in frames[0]}
 
 
+def _file_chunks(rows: dict[str, np.ndarray]) -> Iterator[tuple[str, np.ndarray]]:
+    """(file key, row positions) per distinct file key, in first-seen order; rows keep their order."""
+    codes, keys = pd.factorize(rows["file"])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for chunk in np.split(order, bounds):  # one iteration per file
+        yield keys[codes[chunk[0]]], chunk
+
+
 def _write_files(rows: dict[str, np.ndarray], landing_dir: Path, *, append: bool = False) -> list[str]:
     """One file per distinct file key; rows keep their order within a file.  append=True adds the rows
     to files an earlier call of this run created (no second header)."""
     fields = [_csv_quote(rows[col]) for col in HEADER]
     lines = np.array(list(map(",".join, zip(*fields, strict=True))), dtype=object)  # C-level join
-    codes, keys = pd.factorize(rows["file"])
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
     header = ",".join(HEADER)
     written = []
-    for chunk in np.split(order, bounds):  # one iteration per file
-        file_key = keys[codes[chunk[0]]]
+    for file_key, chunk in _file_chunks(rows):
         encoding = "gbk" if rows["city"][chunk[0]] in GBK_CITIES else "utf-8"
         path = landing_dir / f"{file_key}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not append:  # an earlier messy run may have sent this submission as a workbook
+            path.with_suffix(".xlsx").unlink(missing_ok=True)
         body = "\n".join(lines[chunk].tolist()) + "\n"
         with path.open("ab" if append else "wb") as fh:
             fh.write((body if append else header + "\n" + body).encode(encoding))
         written.append(f"{file_key}.csv")
     return written
+
+
+# Messy submissions (messy_rate > 0): the same figures, written the way bureaus really send them.
+
+MESSY_FORMATS = ("utf-8-sig", "gb18030", "xlsx-1", "xlsx-2")  # BOM, GB18030, workbook with 1 or 2 title rows
+_PADDING = (" ", "  ", "\u3000")  # stray ASCII and ideographic spaces: NFKC and trimming remove both
+_FULL_WIDTH = str.maketrans("0123456789.,-%", "０１２３４５６７８９．，－％")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_XLSX_TIMESTAMP = datetime(2000, 1, 1)  # fixed workbook timestamps: same arguments, same bytes
+_ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class _Messy:
+    """What the messy rewrite needs to keep every cell's meaning (the warehouse must read the same figure).
+
+    name_forms: region code → other spellings of its name, each with the official full or short name it
+    decodes to (NFKC + t2s, as ingest does); name_owner: (year, official full or short name) → the only
+    region carrying that name that year: a row may drop its code only then (鼓楼区 never qualifies);
+    traditional: indicator names and units → their traditional spelling, where it decodes back.
+    """
+
+    rate: float
+    seed: int
+    name_forms: dict[str, tuple[tuple[str, str], ...]]
+    name_owner: dict[tuple[int, str], str]
+    traditional: dict[str, str]
+
+
+def _messy_context(rate: float, seed: int, regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int]) -> _Messy:
+    import opencc
+
+    from orchestration.ingest import decode_text  # the warehouse's own decoding decides what is safe
+
+    s2t = opencc.OpenCC("s2t")
+
+    def traditional(text: str) -> str | None:
+        t = s2t.convert(text)
+        return t if t != text and decode_text(t) == decode_text(text) else None
+
+    forms: dict[str, tuple[tuple[str, str], ...]] = {}
+    owners: dict[tuple[int, str], set[str]] = {}
+    for r in regions.itertuples(index=False):  # ~110 config rows
+        labels = [r.region_name] + ([r.short_name] if r.short_name and r.short_name != r.region_name else [])
+        spellings = [(t, label) for label in labels for t in (label, traditional(label)) if t]
+        forms[r.region_code] = tuple((t, label) for t, label in spellings if t != r.region_name)
+        for year in years:
+            if r.valid_from_year <= year <= r.valid_to_year:
+                for label in labels:
+                    owners.setdefault((year, label), set()).add(r.region_code)
+    trad = {text: t for text in {*ind["indicator_name_zh"], *ind["unit"], "万元"} if (t := traditional(text))}
+    owner = {key: next(iter(codes)) for key, codes in owners.items() if len(codes) == 1}
+    return _Messy(rate, seed, forms, owner, trad)
+
+
+def _stable_int(text: str) -> int:
+    """A process-independent integer for a file key (hash() is salted per process)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def _pad(text: str, pick: int) -> str:
+    pad = _PADDING[pick % len(_PADDING)]
+    return (pad + text, text + pad, pad + text + pad)[(pick // len(_PADDING)) % 3]
+
+
+def _thousands(number: str) -> str:
+    """'-11433.27' → '-11,433.27'."""
+    sign, body = ("-", number[1:]) if number.startswith("-") else ("", number)
+    whole, dot, frac = body.partition(".")
+    return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _messy_value(text: str, unit: str, pick: int) -> tuple[str, str]:
+    """(value, unit) rewritten one way that keeps the figure; missing markers and odd text stay as they are."""
+    number = text.removesuffix("%")
+    if text in ("", MISSING_DASH) or not _NUMBER.fullmatch(number):  # missing stays missing, never messy
+        return text, unit
+    options = ["fullwidth", "pad"]
+    options += ["thousands"] * (abs(Decimal(number)) >= 1000)
+    options += ["percent"] * (unit == "%" and not text.endswith("%"))
+    options += ["wan", "wan"] * (unit == "亿元")
+    kind = options[pick % len(options)]
+    if kind == "wan":  # 亿元 → 万元: ×10000, exactly (Decimal), often with separators
+        wan = _decimal_text(Decimal(number) * 10000)
+        return (_thousands(wan) if (pick >> 8) % 2 else wan), "万元"
+    if kind == "percent":
+        return text + "%", unit
+    if kind == "thousands":
+        return _thousands(number) + text[len(number) :], unit
+    if kind == "fullwidth":
+        return text.translate(_FULL_WIDTH), unit
+    return _pad(text, pick >> 8), unit
+
+
+def _messy_cells(
+    messy: _Messy, file_key: str, cols: dict[str, list[str]], protected: np.ndarray, formats: Sequence[str]
+) -> tuple[str, int]:
+    """Rewrite a share of one file's cells in place; return the file's format (one of formats, or "csv")
+    and how many cells changed.  All draws come from the file's own stream in a fixed order, so a file
+    does not depend on which other files (years, scale) are written."""
+    rng = np.random.default_rng([messy.seed, _STREAM_MESSY, _stable_int(file_key)])
+    n = len(cols["数值"])
+    file_hit, file_pick = rng.random() < messy.rate, int(rng.integers(1 << 30))
+    hit = {col: np.flatnonzero((rng.random(n) < messy.rate) & ~protected) for col in HEADER}
+    pick = {col: rng.integers(0, 1 << 30, n).tolist() for col in HEADER}
+    before = {col: list(cols[col]) for col in HEADER}
+
+    name_hit, code_hit = set(hit["地区名称"].tolist()), set(hit["地区代码"].tolist())
+    for i in sorted(name_hit | code_hit):
+        code, label = cols["地区代码"][i], cols["地区名称"][i]  # label: the official name it decodes to
+        if i in name_hit:
+            p = pick["地区名称"][i]
+            options = [(_pad(label, p >> 8), label), *messy.name_forms.get(code, ())]
+            cols["地区名称"][i], label = options[p % len(options)]
+        if i in code_hit:
+            p = pick["地区代码"][i]
+            unique = messy.name_owner.get((int(cols["统计期"][i][:4]), label)) == code
+            options = [code.translate(_FULL_WIDTH), _pad(code, p >> 8)] + ["", ""] * unique
+            cols["地区代码"][i] = options[p % len(options)]
+    for i in hit["指标名称"]:
+        name, p = cols["指标名称"][i], pick["指标名称"][i]
+        options = [_pad(name, p >> 1)] + ([messy.traditional[name]] if name in messy.traditional else [])
+        cols["指标名称"][i] = options[p % len(options)]
+    for i in hit["指标代码"]:  # blank: the (kept, decodable) name identifies the indicator
+        code, p = cols["指标代码"][i], pick["指标代码"][i]
+        cols["指标代码"][i] = ("", "", code.lower(), _pad(code, p >> 2))[p % 4]
+    for i in hit["统计期"]:
+        period, p = cols["统计期"][i], pick["统计期"][i]
+        year, _, quarter = period.partition("Q")
+        if quarter:
+            options = (f"{year}年第{quarter}季度", f"{year}-Q{quarter}", _pad(period, p >> 2))
+        else:
+            options = (f"{year}年", year.translate(_FULL_WIDTH), _pad(period, p >> 2))
+        cols["统计期"][i] = options[p % 3]
+    for i in hit["数值"]:
+        cols["数值"][i], cols["单位"][i] = _messy_value(cols["数值"][i], cols["单位"][i], pick["数值"][i])
+    for i in hit["单位"]:
+        unit, p = cols["单位"][i], pick["单位"][i]
+        options = [_pad(unit, p >> 2)] + ([messy.traditional[unit]] if unit in messy.traditional else [])
+        options += [unit.translate(_FULL_WIDTH)] if unit == "%" else []
+        cols["单位"][i] = options[p % len(options)]
+
+    changed = sum(a != b for col in HEADER for a, b in zip(before[col], cols[col], strict=True))
+    return (formats[file_pick % len(formats)] if file_hit else "csv"), changed
+
+
+def _xlsx_bytes(cols: dict[str, list[str]], title_rows: int, title: str, subtitle: str) -> bytes:
+    """A workbook as a bureau exports it: title row(s) merged across the header width, then the table.
+    Plain numbers and codes become numeric cells (read back as the same text); anything else stays text."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    width = len(HEADER)
+    ws.append([title] + [None] * (width - 1))
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    if title_rows > 1:
+        ws.append([subtitle] + [None] * (width - 1))
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    ws.append(list(HEADER))
+    numeric = {"地区代码", "统计期", "数值"}
+    for row in zip(*(cols[c] for c in HEADER), strict=True):
+        ws.append(
+            [
+                None
+                if text == ""
+                else (float(text) if "." in text else int(text))
+                if col in numeric and _NUMBER.fullmatch(text)
+                else text
+                for col, text in zip(HEADER, row, strict=True)
+            ]
+        )
+    wb.properties.created = wb.properties.modified = _XLSX_TIMESTAMP
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).write_data()  # save_workbook would stamp the current time
+    # zip entries carry the write time too: rewrite them with a fixed one
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_ZIP_TIMESTAMP), src.read(info.filename))
+    return out.getvalue()
+
+
+def _period_title(period: str) -> str:
+    year, _, quarter = period.partition("Q")
+    return f"{year}年" + (f"1-{int(quarter) * 3}月" if quarter else "")
+
+
+def _write_messy_files(
+    rows: dict[str, np.ndarray], landing_dir: Path, messy: _Messy, protected: np.ndarray, city_name: dict[str, str]
+) -> tuple[list[str], int, int]:
+    """Like _write_files, with a share of cells and files made messy: (files written, cells, files)."""
+    header = ",".join(HEADER)
+    written, messy_cells, messy_files = [], 0, 0
+    for file_key, chunk in _file_chunks(rows):
+        city = rows["city"][chunk[0]]
+        gbk = city in GBK_CITIES
+        cols = {col: rows[col][chunk].tolist() for col in HEADER}
+        # GBK files are GB18030 already (same bytes for GBK text): their variants are BOM and workbooks
+        formats = tuple(f for f in MESSY_FORMATS if not (gbk and f == "gb18030"))
+        fmt, changed = _messy_cells(messy, file_key, cols, protected[chunk], formats)
+        messy_cells += changed
+        messy_files += fmt != "csv"
+        path = landing_dir / f"{file_key}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt.startswith("xlsx"):
+            period = file_key.split("/")[1]
+            title = f"{city_name[city]}{_period_title(period)}高质量发展综合考核指标数据"
+            subtitle = f"填报单位：{city_name[city]}统计局"
+            path.unlink(missing_ok=True)  # one submission, one file
+            path = path.with_suffix(".xlsx")
+            path.write_bytes(_xlsx_bytes(cols, int(fmt[-1]), title, subtitle))
+        else:
+            path.with_suffix(".xlsx").unlink(missing_ok=True)
+            fields = [_csv_quote(np.asarray(cols[col], dtype=object)) for col in HEADER]
+            body = "\n".join(map(",".join, zip(*fields, strict=True)))
+            encoding = fmt if fmt != "csv" else ("gb18030" if gbk else "utf-8")
+            path.write_bytes(f"{header}\n{body}\n".encode(encoding))
+        written.append(path.relative_to(landing_dir).as_posix())
+    return written, messy_cells, messy_files
 
 
 def generate_sample(
@@ -746,20 +1003,25 @@ def generate_sample(
     seed: int = 20240330,
     scale: int = 1,
     seeds_dir: Path | None = None,
+    messy_rate: float = 0.0,
 ) -> GenerationReport:
     """Write the sample submissions under landing_dir and report what was written.
 
     years: a subset of the assessment years (default all); the files of a year do not depend on which
     other years are written.  seed: base of every random stream.  scale: 1..MAX_SCALE, > 1 adds the
     synthetic county files (see the module docstring).  seeds_dir: the project's ``seeds`` folder by
-    default.  Files are overwritten; other files already in landing_dir are left alone.
-    Raises ValueError for unknown years or a scale out of range.
+    default.  messy_rate: 0..1, the share of cells and of files rewritten the way bureaus send them
+    (see the module docstring); 0 writes the clean files.  Files are overwritten (a submission written
+    as a workbook replaces its CSV and vice versa); other files already in landing_dir are left alone.
+    Raises ValueError for unknown years, a scale or a messy_rate out of range.
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
     seeds = _read_seeds(Path(seeds_dir) if seeds_dir is not None else DEFAULT_SEEDS_DIR)
     if not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
         raise ValueError(f"scale must be an integer in 1..{MAX_SCALE}, got {scale!r}")
+    if not isinstance(messy_rate, int | float) or not 0.0 <= messy_rate <= 1.0:
+        raise ValueError(f"messy_rate must be a number in 0..1, got {messy_rate!r}")
     keep_years = sorted(set(seeds.years if years is None else years))
     unknown = sorted(set(keep_years) - set(seeds.years))
     if unknown or not keep_years:
@@ -812,7 +1074,17 @@ def generate_sample(
     extra, defect_rows = _defect_rows(reg, cube, all_years, keep_years, ind)
     corr, corrections = _correction_rows(reg, cube, valid, all_years, keep_years, ind, seed)
     rows = _concat_rows([*frames, extra, corr])
-    files = set(_write_files(rows, landing_dir))
+    messy_cells = messy_files = 0
+    if messy_rate > 0:
+        # The defect rows keep their exact text, so that each is still rejected for its documented reason.
+        n_clean = sum(len(f["file"]) for f in frames if f)
+        protected = np.zeros(len(rows["file"]), dtype=bool)
+        protected[n_clean : n_clean + defect_rows] = True
+        messy = _messy_context(messy_rate, seed, seeds.regions, ind, all_years)
+        written, messy_cells, messy_files = _write_messy_files(rows, landing_dir, messy, protected, city_name)
+        files = set(written)
+    else:
+        files = set(_write_files(rows, landing_dir))
     rows_written = len(rows["file"])
     del rows
 
@@ -835,6 +1107,9 @@ def generate_sample(
         synthetic_rows=synthetic_rows,
         elapsed_seconds=time.perf_counter() - started,
         files=tuple(sorted(files)),
+        messy_rate=float(messy_rate),
+        messy_cells=messy_cells,
+        messy_files=messy_files,
     )
 
 
@@ -997,10 +1272,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240330)
     parser.add_argument("--scale", type=int, default=1, help=f"1..{MAX_SCALE}; >1 adds synthetic counties")
     parser.add_argument("--seeds-dir", type=Path, default=None)
+    parser.add_argument(
+        "--messy-rate", type=float, default=0.0, help="0..1 share of cells and files written messily (default 0)"
+    )
     args = parser.parse_args(argv)
     try:
         report = generate_sample(
-            args.landing_dir, years=args.years, seed=args.seed, scale=args.scale, seeds_dir=args.seeds_dir
+            args.landing_dir,
+            years=args.years,
+            seed=args.seed,
+            scale=args.scale,
+            seeds_dir=args.seeds_dir,
+            messy_rate=args.messy_rate,
         )
     except ValueError as exc:
         parser.error(str(exc))

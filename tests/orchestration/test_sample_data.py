@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -397,3 +399,201 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_default_sample_is_fast(sample: tuple[Path, GenerationReport]) -> None:
     _, report = sample
     assert report.elapsed_seconds < 5
+
+
+# --- messy submissions (messy_rate > 0) ---------------------------------------------------------------------------
+
+MESSY_RATE = 0.2
+
+
+def _digest_all(root: Path) -> str:
+    """Digest of every file (CSV and workbook) with its relative path."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in root.rglob("*") if q.is_file()):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationReport]:
+    landing = tmp_path_factory.mktemp("messy")
+    return landing, generate_sample(landing, years=[2023], messy_rate=MESSY_RATE)
+
+
+def test_messy_rate_is_deterministic(tmp_path: Path, messy: tuple[Path, GenerationReport]) -> None:
+    landing, report = messy
+    again = generate_sample(tmp_path / "again", years=[2023], messy_rate=MESSY_RATE)
+    assert _digest_all(tmp_path / "again") == _digest_all(landing)  # workbooks included (fixed timestamps)
+    assert (again.messy_cells, again.messy_files, again.files) == (report.messy_cells, report.messy_files, report.files)
+    # Each file has its own stream: writing more years does not change the 2023 files.
+    wider = generate_sample(tmp_path / "wider", years=[2022, 2023], messy_rate=MESSY_RATE)
+    assert set(report.files) < set(wider.files)
+    for rel in report.files:
+        assert (tmp_path / "wider" / rel).read_bytes() == (landing / rel).read_bytes(), rel
+    other = generate_sample(tmp_path / "other", years=[2023], messy_rate=MESSY_RATE, seed=7)
+    assert other.messy_cells != report.messy_cells
+
+
+def test_messy_rate_zero_is_the_clean_sample(tmp_path: Path, sample: tuple[Path, GenerationReport]) -> None:
+    landing, _ = sample
+    report = generate_sample(tmp_path, years=[2023], messy_rate=0.0)
+    assert (report.messy_rate, report.messy_cells, report.messy_files) == (0.0, 0, 0)
+    assert all(rel.endswith(".csv") for rel in report.files)
+    for rel in report.files:
+        assert (tmp_path / rel).read_bytes() == (landing / rel).read_bytes(), rel
+    assert "messy cells" not in report.summary()
+
+
+def test_messy_files_and_report(messy: tuple[Path, GenerationReport]) -> None:
+    landing, report = messy
+    assert report.messy_rate == MESSY_RATE and report.files_written == 5 * 13 + 1
+    xlsx = [rel for rel in report.files if rel.endswith(".xlsx")]
+    assert xlsx and all(not (landing / rel).with_suffix(".csv").exists() for rel in xlsx)
+    bom = [rel for rel in report.files if (landing / rel).read_bytes().startswith(b"\xef\xbb\xbf")]
+    gb18030 = []
+    for rel in report.files:
+        raw = (landing / rel).read_bytes()
+        if rel.endswith(".csv") and rel.split("/")[-1][:6] not in GBK_CITIES:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                gb18030.append(rel)
+    assert bom and gb18030
+    assert report.messy_files == len(xlsx) + len(bom) + len(gb18030)
+    assert 0.1 < report.messy_files / report.files_written < 0.35
+    # About the rate of all cells (7 per row), a 亿元 → 万元 rewrite counting two.
+    assert 0.15 < report.messy_cells / (7 * report.rows_written) < 0.25
+    assert "messy cells" in report.summary()
+
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(landing / xlsx[0]).get_sheet_by_name("数据").to_python()
+    header_at = next(i for i, row in enumerate(rows) if tuple(row) == HEADER)
+    assert header_at in (1, 2) and "高质量发展综合考核" in rows[0][0]
+
+
+def test_messy_rate_is_validated(tmp_path: Path) -> None:
+    for rate in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="messy_rate"):
+            generate_sample(tmp_path, years=[2023], messy_rate=rate)
+
+
+def test_cli_messy_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--landing-dir", str(tmp_path), "--years", "2023", "--messy-rate", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "66 files" in out and "messy files" in out
+    assert any(tmp_path.rglob("*.xlsx"))
+
+
+def _ingested(landing: Path) -> pd.DataFrame:
+    """raw.submissions of a landing folder, as orchestration.ingest decodes it (NFKC, t2s, trimmed)."""
+    import duckdb
+
+    from orchestration.ingest import ingest_landing
+
+    con = duckdb.connect()
+    try:
+        report = ingest_landing(landing, con)
+        assert report.ok, report.failures
+        cols = [
+            f"{f}_{kind}"
+            for f in ("region_code", "region_name", "indicator_code", "indicator_name")
+            for kind in ("raw", "text")
+        ]
+        cols += ["period_text", "value_raw", "value_text", "unit_text", "file_name", "row_number"]
+        return con.execute(f"select {', '.join(cols)} from raw.submissions").df()
+    finally:
+        con.close()
+
+
+def _canonical(df: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """The key and figure (Decimal, in the indicator's catalog unit) each raw row means, resolved the way
+    stg_landing__submissions / int_submissions_validated do: code or unique name, code or name, compact
+    period, value without separators/spaces/% times the unit conversion."""
+    text = df.fillna("")
+    period = text["period_text"].str.upper().str.replace(r"[ 年第季度-]", "", regex=True)
+    parts = period.str.extract(r"^(\d{4})(?:Q?([1-4]))?$")
+    assert parts[0].notna().all(), period[parts[0].isna()].unique()
+    year = parts[0].astype(int)
+    out = pd.DataFrame({"period": parts[0] + ("Q" + parts[1]).fillna("")}, index=df.index)
+
+    carriers: dict[tuple[int, str], set[str]] = {}  # (year, full or short name) → regions carrying it
+    cols = ("region_code", "region_name", "short_name", "from", "to")
+    for code, name, short, first, last in zip(*(regions[c] for c in cols), strict=True):
+        for y in range(first, min(last, 2100) + 1):
+            for label in (name, short):
+                carriers.setdefault((y, label), set()).add(code)
+
+    def region(code: str, name: str, y: int) -> str:
+        if code:
+            return code
+        hits = carriers.get((y, name), set())
+        assert len(hits) == 1, (name, y, hits)  # the code may only be dropped where the name is unambiguous
+        return next(iter(hits))
+
+    out["region"] = [
+        region(c, n, y) for c, n, y in zip(text["region_code_text"], text["region_name_text"], year, strict=True)
+    ]
+    by_name = dict(
+        zip(indicators["indicator_name_zh"].str.replace("Ⅲ", "III"), indicators["indicator_code"], strict=True)
+    )
+    code = text["indicator_code_text"].str.upper()
+    out["indicator"] = code.where(code != "", text["indicator_name_text"].map(by_name))
+    assert out["indicator"].notna().all()
+    unit_of = indicators.set_index("indicator_code")["unit"]
+    factor = {("万元", "亿元"): Decimal("0.0001")}
+    value = text["value_text"].str.strip()
+    number = value.str.replace(r"[, %]", "", regex=True)
+    unit = text["unit_text"].where(~value.str.endswith("%"), "%")
+
+    def figure(n: str, u: str, ind: str) -> str | None:
+        if n in ("", MISSING_DASH):
+            return None
+        if ind not in unit_of or not re.fullmatch(r"-?\d+(\.\d+)?", n):  # defect rows: compared verbatim
+            return n
+        f = Decimal(1) if u == unit_of[ind] else factor[(u, unit_of[ind])]
+        return format((Decimal(n) * f).normalize(), "f")
+
+    out["figure"] = [figure(n, u, i) for n, u, i in zip(number, unit, out["indicator"], strict=True)]
+    return out
+
+
+def test_messy_files_load_as_the_same_figures(
+    tmp_path: Path, messy: tuple[Path, GenerationReport], regions: pd.DataFrame, indicators: pd.DataFrame
+) -> None:
+    landing, report = messy
+    generate_sample(tmp_path, years=[2023])
+    clean_raw, messy_raw = _ingested(tmp_path), _ingested(landing)
+    assert len(clean_raw) == len(messy_raw) == report.rows_written
+    # The defect rows ("12..5", E99, a retired region) keep their exact text.
+    assert (messy_raw["value_raw"] == "12..5").sum() == 1
+    e99 = messy_raw[messy_raw["indicator_code_raw"] == "E99"]
+    assert list(e99[["region_code_raw", "value_raw", "unit_text"]].itertuples(index=False)) == [("320800", "10.6", "%")]
+    clean = _canonical(clean_raw, regions, indicators)
+    got = _canonical(messy_raw, regions, indicators)
+    assert (got["figure"].isna()).sum() == clean["figure"].isna().sum() == report.missing_values
+
+    # Duplicate keys (a defect row, the correction file) are compared as sorted lists of figures.
+    def figures(df: pd.DataFrame) -> dict[tuple[str, str, str], list[str]]:
+        out: dict[tuple[str, str, str], list[str]] = {}
+        for *k, figure in zip(df["region"], df["indicator"], df["period"], df["figure"], strict=True):
+            out.setdefault(tuple(k), []).append(figure or "")
+        return {k: sorted(v) for k, v in out.items()}
+
+    want, have = figures(clean), figures(got)
+    assert want.keys() == have.keys() and len(want) > 17000
+    diff = {k: (v, have[k]) for k, v in want.items() if have[k] != v}
+    assert not diff, list(diff.items())[:5]
+
+    # The rewrites the module promises really occur (and were resolved above).
+    raw = messy_raw.fillna("")
+    assert (raw["region_name_raw"] == "崑山市").any() or (raw["region_name_raw"] == "崑山").any()
+    assert (raw["region_code_raw"] == "").sum() > 100
+    assert not ((raw["region_code_raw"] == "") & (raw["region_name_text"].str.startswith("鼓楼"))).any()
+    assert (raw["indicator_code_raw"] == "").sum() > 100
+    assert raw["value_raw"].str.contains(r"\d,\d{3}").any()
+    assert raw["value_raw"].str.contains("[０-９]").any()
+    assert ((raw["unit_text"] == "万元") & ~raw["file_name"].str.startswith("2023/2023/320100")).any()
+    assert raw["period_text"].str.fullmatch(r"2023年第[1-4]季度").any() and (raw["period_text"] == "2023年").any()
+    assert raw["period_text"].str.fullmatch(r"2023-Q[1-4]").any()
