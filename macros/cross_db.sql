@@ -63,3 +63,8 @@
 {% macro spark__regexp_full_match(expr, pattern) -%}
     ({{ expr }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
+
+{#- Configuration rows hold year ranges: year_from..year_to, a blank year_to meaning "still in force". -#}
+{% macro in_year_range(year_expr, config_alias) -%}
+    {{ year_expr }} between {{ config_alias }}.year_from and coalesce({{ config_alias }}.year_to, 9999)
+{%- endmacro %}

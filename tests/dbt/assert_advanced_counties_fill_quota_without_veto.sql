@@ -19,7 +19,7 @@ expected as (
         quotas.advanced_quota
     from {{ ref('assessment_years') }} as years
     inner join {{ ref('advanced_county_quotas') }} as quotas
-        on years.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
+        on {{ hqd.in_year_range('years.assessment_year', 'quotas') }}
 
 ),
 

@@ -19,6 +19,6 @@ from counts
 inner join {{ ref('tier_quotas') }} as quotas
     on counts.level = quotas.level
         and counts.class_code = quotas.class_code
-        and counts.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
+        and {{ hqd.in_year_range('counts.assessment_year', 'quotas') }}
 where counts.first_tier <> quotas.first_tier_count
     or counts.second_tier <> quotas.second_tier_count

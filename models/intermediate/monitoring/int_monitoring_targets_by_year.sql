@@ -24,7 +24,7 @@ by_year as (
         targets.target_value
     from targets
     inner join assessment_years
-        on assessment_years.assessment_year between targets.year_from and coalesce(targets.year_to, 9999)
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'targets') }}
 
 )
 

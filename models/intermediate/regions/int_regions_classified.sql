@@ -48,10 +48,10 @@ classified as (
     from region_years
     left join region_classes as own_class
         on region_years.region_code = own_class.region_code
-            and region_years.assessment_year between own_class.year_from and coalesce(own_class.year_to, 9999)
+            and {{ hqd.in_year_range('region_years.assessment_year', 'own_class') }}
     left join region_classes as parent_class
         on region_years.parent_code = parent_class.region_code
-            and region_years.assessment_year between parent_class.year_from and coalesce(parent_class.year_to, 9999)
+            and {{ hqd.in_year_range('region_years.assessment_year', 'parent_class') }}
 
 )
 

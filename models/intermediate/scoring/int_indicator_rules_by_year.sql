@@ -27,7 +27,7 @@ by_year as (
         rules.not_allowed_value
     from rules
     inner join assessment_years
-        on assessment_years.assessment_year between rules.year_from and coalesce(rules.year_to, 9999)
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'rules') }}
 
 )
 

@@ -53,7 +53,7 @@ tiered as (
     inner join tier_quotas
         on ranked.level = tier_quotas.level
             and ranked.class_code = tier_quotas.class_code
-            and ranked.assessment_year between tier_quotas.year_from and coalesce(tier_quotas.year_to, 9999)
+            and {{ hqd.in_year_range('ranked.assessment_year', 'tier_quotas') }}
 
 ),
 

@@ -41,7 +41,7 @@ candidates as (
     inner join quotas
         on
             assessments.class_code = quotas.class_code
-            and assessments.assessment_year between quotas.year_from and coalesce(quotas.year_to, 9999)
+            and {{ hqd.in_year_range('assessments.assessment_year', 'quotas') }}
     where not assessments.is_vetoed
 
 ),

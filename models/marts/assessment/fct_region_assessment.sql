@@ -105,7 +105,7 @@ award_candidates as (
     inner join awards
         on
             streaks.level = awards.level
-            and streaks.assessment_year between awards.year_from and coalesce(awards.year_to, 9999)
+            and {{ hqd.in_year_range('streaks.assessment_year', 'awards') }}
     where streaks.rank_change > 0
 
 ),

@@ -97,7 +97,7 @@ targeted as (
             and grid.region_code = previous_year.region_code
             and grid.indicator_code = previous_year.indicator_code
     inner join thresholds
-        on grid.assessment_year between thresholds.year_from and coalesce(thresholds.year_to, 9999)
+        on {{ hqd.in_year_range('grid.assessment_year', 'thresholds') }}
 
 ),
 
