@@ -16,26 +16,33 @@ import duckdb
 from orchestration import config_check, ingest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_WAREHOUSE = Path("data/warehouse/hqd.duckdb")
-DEFAULT_LANDING_DIR = Path("data/landing")
+DEFAULT_PATHS = {
+    "warehouse": ("HQD_WAREHOUSE", "data/warehouse/hqd.duckdb"),
+    "landing_dir": ("HQD_LANDING_DIR", "data/landing"),
+    "publish_dir": ("HQD_PUBLISH_DIR", "data/published"),
+    "quality_dir": ("HQD_QUALITY_DIR", "data/quality"),
+    "data_docs_dir": ("HQD_DATA_DOCS_DIR", "gx/uncommitted/data_docs/local_site"),
+}
 
 
-def _resolve(path: Path) -> Path:
-    return path if path.is_absolute() else PROJECT_DIR / path
+def default_paths() -> dict[str, Path]:
+    """Every path the project writes, as the environment gives it now; relative ones under the project."""
+    paths = {}
+    for name, (variable, default) in DEFAULT_PATHS.items():
+        path = Path(os.environ.get(variable, default))
+        paths[name] = path if path.is_absolute() else PROJECT_DIR / path
+    return paths
 
 
 @dataclass
 class Settings:
-    warehouse: Path = field(default_factory=lambda: _resolve(Path(os.environ.get("HQD_WAREHOUSE", DEFAULT_WAREHOUSE))))
-    landing_dir: Path = field(
-        default_factory=lambda: _resolve(Path(os.environ.get("HQD_LANDING_DIR", DEFAULT_LANDING_DIR)))
-    )
+    warehouse: Path = field(default_factory=lambda: default_paths()["warehouse"])
+    landing_dir: Path = field(default_factory=lambda: default_paths()["landing_dir"])
     seeds_dir: Path = PROJECT_DIR / "seeds"
     project_dir: Path = PROJECT_DIR
     # where dbt writes its manifest and logs; tests point this at a temporary folder
     dbt_target_path: Path | None = None
     dbt_log_path: Path | None = None
-    generate_if_empty: bool = True
 
 
 @dataclass
@@ -51,14 +58,6 @@ class DbtBuildResult:
     nodes: int
     failures: list[DbtNodeFailure]
     error: str | None = None
-
-
-def generate_sample_if_empty(settings: Settings) -> object | None:
-    from orchestration import sample_data
-
-    if not settings.generate_if_empty or not sample_data.landing_is_empty(settings.landing_dir):
-        return None
-    return sample_data.generate_sample(settings.landing_dir)
 
 
 def ingest_landing(settings: Settings, on_file: Callable[[Path], None] | None = None) -> ingest.IngestReport:

@@ -1,39 +1,31 @@
 """Dagster resources: where the warehouse, landing folder, publication and quality results live, and dbt."""
 
-import os
 import sys
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-
-
-def _path_from_env(name: str, default: str) -> str:
-    value = Path(os.environ.get(name, default))
-    return str(value if value.is_absolute() else PROJECT_DIR / value)
+from orchestration import pipeline
+from orchestration.pipeline import PROJECT_DIR
 
 
 def default_paths() -> dict[str, str]:
     """The paths as the environment gives them now (the resource's defaults are read once, at import)."""
-    return {
-        "warehouse": _path_from_env("HQD_WAREHOUSE", "data/warehouse/hqd.duckdb"),
-        "landing_dir": _path_from_env("HQD_LANDING_DIR", "data/landing"),
-        "publish_dir": _path_from_env("HQD_PUBLISH_DIR", "data/published"),
-        "quality_dir": _path_from_env("HQD_QUALITY_DIR", "data/quality"),
-        "data_docs_dir": _path_from_env("HQD_DATA_DOCS_DIR", "gx/uncommitted/data_docs/local_site"),
-    }
+    return {name: str(path) for name, path in pipeline.default_paths().items()}
+
+
+_DEFAULTS = default_paths()
 
 
 class WarehouseResource(ConfigurableResource):
     """Paths of the embedded warehouse; every one can be moved by an environment variable."""
 
-    warehouse: str = _path_from_env("HQD_WAREHOUSE", "data/warehouse/hqd.duckdb")
-    landing_dir: str = _path_from_env("HQD_LANDING_DIR", "data/landing")
-    publish_dir: str = _path_from_env("HQD_PUBLISH_DIR", "data/published")
-    quality_dir: str = _path_from_env("HQD_QUALITY_DIR", "data/quality")
-    data_docs_dir: str = _path_from_env("HQD_DATA_DOCS_DIR", "gx/uncommitted/data_docs/local_site")
+    warehouse: str = _DEFAULTS["warehouse"]
+    landing_dir: str = _DEFAULTS["landing_dir"]
+    publish_dir: str = _DEFAULTS["publish_dir"]
+    quality_dir: str = _DEFAULTS["quality_dir"]
+    data_docs_dir: str = _DEFAULTS["data_docs_dir"]
     generate_sample_if_empty: bool = True
 
     @property

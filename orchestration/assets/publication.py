@@ -3,7 +3,7 @@
 
 import json
 
-from dagster import AssetExecutionContext, AssetKey, Config, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
 
 from orchestration import publish
 from orchestration.assets.dbt import hqd_dbt_assets
@@ -57,7 +57,3 @@ def published_marts(context: AssetExecutionContext, config: PublishConfig, wareh
             "checks_failed_non_blocking": sum(1 for c in checks if not c.passed and not c.blocking),
         }
     )
-
-
-def mart_asset_keys() -> list[AssetKey]:
-    return list(MART_KEYS)

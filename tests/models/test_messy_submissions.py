@@ -39,7 +39,6 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     settings = pipeline.Settings(
         warehouse=root / "hqd.duckdb",
         landing_dir=landing,
-        generate_if_empty=False,
         dbt_target_path=root / "target",
         dbt_log_path=root / "logs",
     )
@@ -138,9 +137,7 @@ def test_file_quality_report(loaded):
 
 def test_loading_the_folder_again_changes_nothing(loaded, tmp_path):
     before = loaded.query("select count(*) as n from raw.submissions")["n"][0]
-    settings = pipeline.Settings(
-        warehouse=loaded.warehouse, landing_dir=loaded.warehouse.parent / "landing", generate_if_empty=False
-    )
+    settings = pipeline.Settings(warehouse=loaded.warehouse, landing_dir=loaded.warehouse.parent / "landing")
     again = pipeline.ingest_landing(settings)
     assert again.files_loaded == 0 and again.rows_loaded == 0
     assert loaded.query("select count(*) as n from raw.submissions")["n"][0] == before
