@@ -68,3 +68,18 @@
 {% macro in_year_range(year_expr, config_alias) -%}
     {{ year_expr }} between {{ config_alias }}.year_from and coalesce({{ config_alias }}.year_to, 9999)
 {%- endmacro %}
+
+{#- Post-hook: give PostgreSQL's planner statistics on a table the moment it is built. Without them a model
+    read right after its parent was created plans nested loops over 100k-row tables (seen: minutes vs seconds). -#}
+{% macro refresh_statistics() -%}
+    {{ return(adapter.dispatch('refresh_statistics', 'hqd')()) }}
+{%- endmacro %}
+
+{% macro default__refresh_statistics() -%}
+{%- endmacro %}
+
+{% macro postgres__refresh_statistics() -%}
+    {%- if config.get('materialized') in ['table', 'incremental'] -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}

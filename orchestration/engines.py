@@ -1,0 +1,339 @@
+"""The same dbt models on PostgreSQL or Spark.
+
+Ingest always lands files in the DuckDB file first (it is the landing store: decoding, hashing and dedupe stay in
+one place). For another engine the landed `raw` tables are then copied there in bulk (CSV `COPY` into
+PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's target in profiles.yml.
+
+    python -m orchestration.engines build --target postgres      # HQD_PG_* say where the server is
+    python -m orchestration.engines build --target spark         # a local Spark session (pyspark)
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from orchestration import ingest
+
+RAW_TABLES = ("landing_files", "load_errors", "submissions")
+TARGETS = ("duckdb", "postgres", "spark")
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@dataclass(frozen=True)
+class PostgresConnection:
+    """Where the PostgreSQL server is; the same HQD_PG_* variables profiles.yml reads."""
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "hqd"
+    password: str = ""
+    dbname: str = "hqd"
+
+    @classmethod
+    def from_env(cls) -> "PostgresConnection":
+        env = os.environ.get
+        return cls(
+            host=env("HQD_PG_HOST", cls.host),
+            port=int(env("HQD_PG_PORT", str(cls.port))),
+            user=env("HQD_PG_USER", cls.user),
+            password=env("HQD_PG_PASSWORD", cls.password),
+            dbname=env("HQD_PG_DATABASE", cls.dbname),
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "HQD_PG_HOST": self.host,
+            "HQD_PG_PORT": str(self.port),
+            "HQD_PG_USER": self.user,
+            "HQD_PG_PASSWORD": self.password,
+            "HQD_PG_DATABASE": self.dbname,
+        }
+
+    def connect(self, user: str | None = None):
+        import psycopg2
+
+        return psycopg2.connect(
+            host=self.host, port=self.port, user=user or self.user, password=self.password, dbname=self.dbname
+        )
+
+
+def postgres_type(duckdb_type: str) -> str:
+    """The PostgreSQL column type that holds a DuckDB column's values exactly."""
+    kind = duckdb_type.upper()
+    if kind.startswith("DECIMAL"):
+        return "numeric" + kind[len("DECIMAL") :]
+    mapping = {
+        "VARCHAR": "text",
+        "INTEGER": "integer",
+        "BIGINT": "bigint",
+        "HUGEINT": "numeric(38, 0)",
+        "SMALLINT": "smallint",
+        "BOOLEAN": "boolean",
+        "DATE": "date",
+        "TIMESTAMP": "timestamp",
+        "TIMESTAMP WITH TIME ZONE": "timestamptz",
+        "DOUBLE": "double precision",
+        "FLOAT": "real",
+    }
+    if kind not in mapping:
+        raise ValueError(f"no PostgreSQL type for the DuckDB type {duckdb_type}")
+    return mapping[kind]
+
+
+def duckdb_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def copy_tables_to_postgres(
+    source: duckdb.DuckDBPyConnection,
+    tables: list[tuple[str, str]],
+    pg_con,
+    target_schema: str,
+    *,
+    replace_schema: bool = False,
+) -> dict[str, int]:
+    """Copy DuckDB tables (schema, table) into one PostgreSQL schema, in bulk, in the caller's transaction.
+
+    Each table is recreated with the equivalent column types and filled by one `COPY ... FROM STDIN` of a CSV
+    that DuckDB writes; NULL and the empty string stay distinct (unquoted empty vs quoted empty).
+    """
+    counts = {}
+    with tempfile.TemporaryDirectory(prefix="hqd-copy-") as scratch, pg_con.cursor() as cur:
+        if replace_schema:
+            cur.execute(f"drop schema if exists {_quote(target_schema)} cascade")
+        cur.execute(f"create schema if not exists {_quote(target_schema)}")
+        for schema, table in tables:
+            columns = duckdb_columns(source, f"{schema}.{table}")
+            column_list = ", ".join(_quote(name) for name, _ in columns)
+            target = f"{_quote(target_schema)}.{_quote(table)}"
+            cur.execute(f"drop table if exists {target}")
+            cur.execute(
+                f"create table {target} ("
+                + ", ".join(f"{_quote(name)} {postgres_type(kind)}" for name, kind in columns)
+                + ")"
+            )
+            csv_path = Path(scratch) / f"{schema}.{table}.csv"
+            source.execute(
+                f"copy (select {column_list} from {schema}.{table}) to '{csv_path}' "
+                "(format csv, header false, force_quote *)"
+            )
+            # force_quote quotes every non-null value, so '' arrives quoted and only NULL is left bare
+            with open(csv_path, encoding="utf-8") as handle:
+                cur.copy_expert(f"copy {target} ({column_list}) from stdin with (format csv)", handle)
+            cur.execute(f"analyze {target}")
+            counts[table] = source.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+    return counts
+
+
+def replicate_raw_to_postgres(warehouse: Path, pg: PostgresConnection, raw_schema: str = "raw") -> dict[str, int]:
+    """Replace the raw tables in PostgreSQL with those of the DuckDB landing store, in one transaction."""
+    source = duckdb.connect(str(warehouse), read_only=True)
+    pg_con = pg.connect()
+    try:
+        counts = copy_tables_to_postgres(
+            source, [(ingest.RAW_SCHEMA, t) for t in RAW_TABLES], pg_con, raw_schema, replace_schema=True
+        )
+        pg_con.commit()
+        return counts
+    finally:
+        pg_con.close()
+        source.close()
+
+
+# ---------------------------------------------------------------- Spark
+
+
+@dataclass(frozen=True)
+class SparkLocation:
+    """Where a local Spark session keeps its tables and its (Derby) metastore."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "SparkLocation":
+        from orchestration.pipeline import PROJECT_DIR
+
+        root = Path(os.environ.get("HQD_SPARK_DIR", "data/spark"))
+        return cls(root if root.is_absolute() else PROJECT_DIR / root)
+
+    def configs(self) -> dict[str, str]:
+        return {
+            "spark.sql.warehouse.dir": str(self.root / "warehouse"),
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={self.root / 'metastore_db'};create=true"
+            ),
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.root}",
+            # two cores: the default 200 shuffle partitions cost more in scheduling than they save
+            "spark.sql.shuffle.partitions": "4",
+            "spark.ui.enabled": "false",
+            "spark.sql.session.timeZone": "UTC",
+        }
+
+
+def spark_session(location: SparkLocation):
+    """The process's Spark session; dbt-spark's session method picks up this same one (getOrCreate)."""
+    from pyspark.sql import SparkSession
+
+    location.root.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.appName("hqd").master("local[2]").enableHiveSupport()
+    for key, value in location.configs().items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def replicate_raw_to_spark(warehouse: Path, spark, raw_schema: str = "raw") -> dict[str, int]:
+    """Replace the raw tables in Spark with those of the DuckDB landing store (via Parquet)."""
+    source = duckdb.connect(str(warehouse), read_only=True)
+    counts = {}
+    try:
+        spark.sql(f"create database if not exists {raw_schema}")
+        with tempfile.TemporaryDirectory(prefix="hqd-spark-") as scratch:
+            for table in RAW_TABLES:
+                parquet = Path(scratch) / f"{table}.parquet"
+                source.execute(f"copy {ingest.RAW_SCHEMA}.{table} to '{parquet}' (format parquet)")
+                frame = spark.read.parquet(str(parquet))
+                frame.write.mode("overwrite").format("parquet").saveAsTable(f"{raw_schema}.{table}")
+                counts[table] = source.execute(f"select count(*) from {ingest.RAW_SCHEMA}.{table}").fetchone()[0]
+    finally:
+        source.close()
+    return counts
+
+
+# ---------------------------------------------------------------- reading marts back, for parity and publication
+
+
+def normalise(value):
+    """One comparable Python value per cell, whatever the driver returned."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def read_relation_duckdb(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(f"select * from {relation}")
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def read_relation_postgres(pg_con, relation: str) -> tuple[list[str], list[tuple]]:
+    with pg_con.cursor() as cur:
+        cur.execute(f"select * from {relation}")
+        return [d[0] for d in cur.description], cur.fetchall()
+
+
+def read_relation_spark(spark, relation: str) -> tuple[list[str], list[tuple]]:
+    frame = spark.table(relation)
+    return frame.columns, [tuple(row) for row in frame.collect()]
+
+
+# ---------------------------------------------------------------- the command
+
+
+@contextmanager
+def _target_env(target: str, extra: dict[str, str]) -> Iterator[None]:
+    values = {"HQD_TARGET": target, **extra}
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def build_on(target: str, settings, spark_location: SparkLocation | None = None, console=None):
+    """Ingest into the DuckDB landing store, copy raw to the target engine, run one dbt build there.
+
+    Returns (raw row counts copied, the dbt build result, seconds per stage).
+    """
+    from orchestration import pipeline
+
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    timings = {}
+    started = time.perf_counter()
+    pipeline.check_configuration(settings)
+    report = pipeline.ingest_landing(settings)
+    for _file, reason in report.failures:
+        if console:
+            console.print(f"[red]unreadable landing file[/]: {reason}")
+    timings["ingest"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    extra_env: dict[str, str] = {}
+    if target == "postgres":
+        counts = replicate_raw_to_postgres(settings.warehouse, PostgresConnection.from_env())
+    elif target == "spark":
+        location = spark_location or SparkLocation.from_env()
+        spark = spark_session(location)
+        counts = replicate_raw_to_spark(settings.warehouse, spark)
+    else:
+        counts = {}
+    timings["copy_raw"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with _target_env(target, extra_env):
+        result = pipeline.run_dbt_build(settings)
+    timings["dbt_build"] = time.perf_counter() - started
+    return counts, result, timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from orchestration import pipeline, sample_data
+
+    parser = argparse.ArgumentParser(prog="python -m orchestration.engines", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="ingest, copy raw to the target engine, one dbt build there")
+    build.add_argument("--target", choices=TARGETS, default=os.environ.get("HQD_TARGET", "postgres"))
+    build.add_argument("--warehouse", type=Path, help="the DuckDB landing store (default HQD_WAREHOUSE)")
+    build.add_argument("--landing-dir", type=Path, help="default HQD_LANDING_DIR")
+    args = parser.parse_args(argv)
+
+    console = Console()
+    settings = pipeline.Settings()
+    if args.warehouse:
+        settings.warehouse = args.warehouse.resolve()
+    if args.landing_dir:
+        settings.landing_dir = args.landing_dir.resolve()
+    if sample_data.landing_is_empty(settings.landing_dir):
+        sample_data.generate_sample(settings.landing_dir)
+    counts, result, timings = build_on(args.target, settings, console=console)
+
+    table = Table(title=f"dbt build on {args.target}")
+    for column in ("stage", "seconds"):
+        table.add_column(column)
+    for stage, seconds in timings.items():
+        table.add_row(stage, f"{seconds:.1f}")
+    console.print(table)
+    if counts:
+        console.print("raw rows copied: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    console.print(f"dbt build: {result.nodes} nodes, {'success' if result.success else 'FAILED'}")
+    for failure in result.failures:
+        console.print(f"[red]{failure.status}[/] {failure.unique_id}: {failure.message[:300]}")
+    if result.error:
+        console.print(f"[red]dbt error[/]: {result.error}")
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
