@@ -140,9 +140,10 @@ def copy_tables_to_postgres(
     return counts
 
 
-def replicate_raw_to_postgres(warehouse: Path, pg: PostgresConnection, raw_schema: str = "raw") -> dict[str, int]:
+def replicate_raw_to_postgres(
+    source: duckdb.DuckDBPyConnection, pg: PostgresConnection, raw_schema: str = "raw"
+) -> dict[str, int]:
     """Replace the raw tables in PostgreSQL with those of the DuckDB landing store, in one transaction."""
-    source = duckdb.connect(str(warehouse), read_only=True)
     pg_con = pg.connect()
     try:
         counts = copy_tables_to_postgres(
@@ -152,7 +153,6 @@ def replicate_raw_to_postgres(warehouse: Path, pg: PostgresConnection, raw_schem
         return counts
     finally:
         pg_con.close()
-        source.close()
 
 
 # ---------------------------------------------------------------- Spark
@@ -196,21 +196,17 @@ def spark_session(location: SparkLocation):
     return builder.getOrCreate()
 
 
-def replicate_raw_to_spark(warehouse: Path, spark, raw_schema: str = "raw") -> dict[str, int]:
+def replicate_raw_to_spark(source: duckdb.DuckDBPyConnection, spark, raw_schema: str = "raw") -> dict[str, int]:
     """Replace the raw tables in Spark with those of the DuckDB landing store (via Parquet)."""
-    source = duckdb.connect(str(warehouse), read_only=True)
     counts = {}
-    try:
-        spark.sql(f"create database if not exists {raw_schema}")
-        with tempfile.TemporaryDirectory(prefix="hqd-spark-") as scratch:
-            for table in RAW_TABLES:
-                parquet = Path(scratch) / f"{table}.parquet"
-                source.execute(f"copy {ingest.RAW_SCHEMA}.{table} to '{parquet}' (format parquet)")
-                frame = spark.read.parquet(str(parquet))
-                frame.write.mode("overwrite").format("parquet").saveAsTable(f"{raw_schema}.{table}")
-                counts[table] = source.execute(f"select count(*) from {ingest.RAW_SCHEMA}.{table}").fetchone()[0]
-    finally:
-        source.close()
+    spark.sql(f"create database if not exists {raw_schema}")
+    with tempfile.TemporaryDirectory(prefix="hqd-spark-") as scratch:
+        for table in RAW_TABLES:
+            parquet = Path(scratch) / f"{table}.parquet"
+            source.execute(f"copy {ingest.RAW_SCHEMA}.{table} to '{parquet}' (format parquet)")
+            frame = spark.read.parquet(str(parquet))
+            frame.write.mode("overwrite").format("parquet").saveAsTable(f"{raw_schema}.{table}")
+            counts[table] = source.execute(f"select count(*) from {ingest.RAW_SCHEMA}.{table}").fetchone()[0]
     return counts
 
 
@@ -238,6 +234,60 @@ def read_relation_postgres(pg_con, relation: str) -> tuple[list[str], list[tuple
 def read_relation_spark(spark, relation: str) -> tuple[list[str], list[tuple]]:
     frame = spark.table(relation)
     return frame.columns, [tuple(row) for row in frame.collect()]
+
+
+def mart_primary_keys(manifest_path: Path) -> dict[str, str]:
+    """Each mart's primary-key column, from the contracts in dbt's manifest."""
+    import json
+
+    manifest = json.loads(manifest_path.read_text())
+    keys = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or "marts" not in node["fqn"]:
+            continue
+        for column in node["columns"].values():
+            if any(c["type"] == "primary_key" for c in column.get("constraints", [])):
+                keys[node["name"]] = column["name"]
+    return keys
+
+
+def compare_relation(
+    name: str,
+    key: str,
+    left: tuple[list[str], list[tuple]],
+    right: tuple[list[str], list[tuple]],
+    tolerance: float = 1e-9,
+    limit: int = 5,
+) -> list[str]:
+    """The differences between one relation read from two engines: columns, keys, then every cell.
+
+    Numbers (exact decimals on every engine) may differ by `tolerance`; everything else must be equal.
+    """
+    (left_columns, left_rows), (right_columns, right_rows) = left, right
+    if left_columns != right_columns:
+        return [f"{name}: columns differ: {left_columns} vs {right_columns}"]
+    position = left_columns.index(key)
+    left_by_key = {row[position]: row for row in left_rows}
+    right_by_key = {row[position]: row for row in right_rows}
+    problems = []
+    if len(left_by_key) != len(left_rows) or len(right_by_key) != len(right_rows):
+        problems.append(f"{name}: duplicate {key} values ({len(left_rows)} / {len(right_rows)} rows)")
+    only_left = sorted(set(left_by_key) - set(right_by_key), key=str)
+    only_right = sorted(set(right_by_key) - set(left_by_key), key=str)
+    if only_left or only_right:
+        problems.append(f"{name}: keys only on the left {only_left[:limit]}, only on the right {only_right[:limit]}")
+    for row_key in sorted(set(left_by_key) & set(right_by_key), key=str):
+        for column, a, b in zip(left_columns, left_by_key[row_key], right_by_key[row_key], strict=True):
+            a, b = normalise(a), normalise(b)
+            if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+                same = abs(a - b) <= tolerance
+            else:
+                same = a == b
+            if not same:
+                problems.append(f"{name}[{row_key}].{column}: {a!r} vs {b!r}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
 
 
 # ---------------------------------------------------------------- the command
@@ -277,22 +327,34 @@ def build_on(target: str, settings, spark_location: SparkLocation | None = None,
     timings["ingest"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    extra_env: dict[str, str] = {}
-    if target == "postgres":
-        counts = replicate_raw_to_postgres(settings.warehouse, PostgresConnection.from_env())
-    elif target == "spark":
-        location = spark_location or SparkLocation.from_env()
-        spark = spark_session(location)
-        counts = replicate_raw_to_spark(settings.warehouse, spark)
-    else:
-        counts = {}
+    source = duckdb.connect(str(settings.warehouse))
+    try:
+        counts = copy_raw(target, source, spark_location)
+    finally:
+        source.close()
     timings["copy_raw"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    with _target_env(target, extra_env):
-        result = pipeline.run_dbt_build(settings)
+    result = build_with_dbt(target, settings)
     timings["dbt_build"] = time.perf_counter() - started
     return counts, result, timings
+
+
+def copy_raw(target: str, source: duckdb.DuckDBPyConnection, spark_location: SparkLocation | None = None):
+    """Bring the target engine's raw tables level with the landing store (nothing to do on DuckDB)."""
+    if target == "postgres":
+        return replicate_raw_to_postgres(source, PostgresConnection.from_env())
+    if target == "spark":
+        return replicate_raw_to_spark(source, spark_session(spark_location or SparkLocation.from_env()))
+    return {}
+
+
+def build_with_dbt(target: str, settings):
+    """One `dbt build` (seeds, models, data tests, unit tests) against the target engine."""
+    from orchestration import pipeline
+
+    with _target_env(target, {}):
+        return pipeline.run_dbt_build(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,3 +81,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         else:
             os.environ["HQD_WAREHOUSE"] = previous
     assert result.success, f"dbt parse failed: {result.exception}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL cluster on a free port for this test session, removed afterwards."""
+    from orchestration.pg_cluster import PostgresCluster
+
+    cluster = PostgresCluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
