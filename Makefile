@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+SPARK_STAMP := $(VENV)/.spark-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 
@@ -10,11 +11,12 @@ MANIFEST := target/manifest.json
 DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup manifest run ui test lint format sample clean help
+.PHONY: setup setup-spark manifest run ui test test-spark lint format sample clean help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
-	@echo "make test   set up and run the tests (pytest, which also runs dbt build on a throwaway warehouse)"
+	@echo "make test   set up and run the tests (pytest: end to end on DuckDB, parity on a private PostgreSQL)"
+	@echo "make test-spark  the same parity on a local Spark session (installs pyspark, about 460 MB)"
 	@echo "make ui     dagster dev on http://127.0.0.1:3000 (asset graph, checks, schedules, sensor, runs)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make clean  remove the generated warehouse, landing sample and dbt artefacts"
@@ -22,11 +24,18 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,postgres]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+$(SPARK_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,postgres,spark]"
+	rm -f $(VENV)/.spark-*
+	touch $(SPARK_STAMP)
+
+setup-spark: $(SPARK_STAMP)
 
 # Dagster reads dbt's manifest; it is written here, never when the definitions are imported
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
@@ -44,6 +53,9 @@ ui: setup manifest
 
 test: setup manifest
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-spark: setup-spark manifest
+	$(PY) -m pytest -m spark $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -83,3 +83,22 @@
         analyze {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Division of measures, in 8-byte floating point on every engine. DuckDB already divides decimals in double;
+    PostgreSQL would divide exactly and Spark would cut a decimal quotient to 6 places (0.8333333333 became
+    0.833333), so the operands are made double everywhere and the caller casts the result to the measure type. -#}
+{% macro divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ hqd.type_double() }}) / cast({{ denominator }} as {{ hqd.type_double() }}))
+{%- endmacro %}
+
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'hqd')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro postgres__type_double() -%}
+    double precision
+{%- endmacro %}

@@ -41,7 +41,7 @@ def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
 
 def _build_nodes() -> int:
     manifest = json.loads(MANIFEST.read_text())
-    runnable = {"model", "seed", "test", "unit_test"}
+    runnable = {"model", "seed", "test"}
     return sum(1 for n in manifest["nodes"].values() if n["resource_type"] in runnable) + len(
         manifest.get("unit_tests", {})
     )

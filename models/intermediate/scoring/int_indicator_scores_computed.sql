@@ -93,8 +93,10 @@ coefficients as (
             when satisfactory_value_used = not_allowed_value_used then 100
             else greatest(0, least(
                     100,
-                    60 + 40 * (indicator_value - not_allowed_value_used)
-                    / (satisfactory_value_used - not_allowed_value_used)
+                    60 + 40 * {{ hqd.divide(
+                        "indicator_value - not_allowed_value_used",
+                        "satisfactory_value_used - not_allowed_value_used"
+                    ) }}
                 ))
         end as efficacy_coefficient,
         -- completion ratio; where it is undefined (zero target, or zero value for lower-is-better)
@@ -102,9 +104,9 @@ coefficients as (
         case
             when scoring_method <> 'target' or indicator_value is null then null
             when direction = 'lower' and indicator_value = 0 then case when is_target_met then 1 else 0 end
-            when direction = 'lower' then greatest(0, least(1, target_value / indicator_value))
+            when direction = 'lower' then greatest(0, least(1, {{ hqd.divide("target_value", "indicator_value") }}))
             when target_value = 0 then case when is_target_met then 1 else 0 end
-            else greatest(0, least(1, indicator_value / target_value))
+            else greatest(0, least(1, {{ hqd.divide("indicator_value", "target_value") }}))
         end as completion_ratio
     from bounds
 
@@ -116,7 +118,7 @@ scored as (
         *,
         case
             when indicator_value is null then 0
-            when scoring_method = 'efficacy' then weight * efficacy_coefficient / 100
+            when scoring_method = 'efficacy' then {{ hqd.divide("weight * efficacy_coefficient", "100") }}
             when scoring_method = 'target' then weight * completion_ratio
             when scoring_method = 'target_binary' then case when is_target_met then weight else 0 end
             when scoring_method = 'rank' then weight * greatest(0, 1 - 0.05 * (rank_in_class - 1))

@@ -41,7 +41,7 @@ final as (
         cast(weight_total as {{ hqd.type_measure() }}) as weight_total,
         cast(score_total as {{ hqd.type_measure() }}) as score_total,
         cast(round(score_total, 1) as {{ hqd.type_measure() }}) as score_total_display,
-        cast(score_total / weight_total as {{ hqd.type_measure() }}) as score_rate,
+        cast({{ hqd.divide("score_total", "weight_total") }} as {{ hqd.type_measure() }}) as score_rate,
         cast(rank() over (
             partition by assessment_year, level, class_code, lead_department
             order by score_total desc

@@ -73,7 +73,7 @@ targeted as (
         case
             when targets.target_kind = 'annual_level' then targets.target_value
             when targets.target_kind = 'growth_over_previous_year'
-                then previous_year.previous_year_value * (1 + targets.target_value / 100)
+                then previous_year.previous_year_value * (1 + {{ hqd.divide("targets.target_value", "100") }})
         end as annual_target,
         thresholds.red_shortfall_pct,
         thresholds.yellow_shortfall_pct,
@@ -106,7 +106,7 @@ pro_rated as (
     select
         *,
         case
-            when accumulation = 'flow' then annual_target * quarter / 4
+            when accumulation = 'flow' then {{ hqd.divide("annual_target * quarter", "4") }}
             else annual_target
         end as pro_rata_target
     from targeted
@@ -124,8 +124,8 @@ shortfalls as (
             when direction = 'higher' and ytd_value >= pro_rata_target then 0
             when direction = 'lower' and ytd_value <= pro_rata_target then 0
             when pro_rata_target = 0 then 100
-            when direction = 'higher' then (pro_rata_target - ytd_value) * 100 / abs(pro_rata_target)
-            else (ytd_value - pro_rata_target) * 100 / abs(pro_rata_target)
+            when direction = 'higher' then {{ hqd.divide("(pro_rata_target - ytd_value) * 100", "abs(pro_rata_target)") }}
+            else {{ hqd.divide("(ytd_value - pro_rata_target) * 100", "abs(pro_rata_target)") }}
         end as {{ hqd.type_measure() }}) as shortfall_pct
     from pro_rated
 

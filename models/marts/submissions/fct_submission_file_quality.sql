@@ -132,7 +132,7 @@ final as (
         outcome = 'accepted' as is_accepted,
         cast(outcome_rows as integer) as outcome_rows,
         cast(file_rows as integer) as file_rows,
-        cast(outcome_rows * 1.0 / file_rows as {{ hqd.type_measure() }}) as share_of_file,
+        cast({{ hqd.divide("outcome_rows", "file_rows") }} as {{ hqd.type_measure() }}) as share_of_file,
         example_rows,
         cast(null as {{ string_type }}) as error_message
     from per_file

@@ -41,7 +41,7 @@ renamed as (
         coalesce(trim(value_text), '') in (
             '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
         ) as is_missing_value,
-        trim(value_text) like '%\%%' escape '\' as has_percent_sign,
+        {{ dbt.position("'%'", "trim(value_text)") }} > 0 as has_percent_sign,
         -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
         case
             when
