@@ -95,14 +95,18 @@ def publish_release_to_postgres(
 def main(argv: list[str] | None = None) -> int:
     from orchestration.pipeline import default_paths
 
-    parser = argparse.ArgumentParser(prog="python -m orchestration.publish_postgres", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.publish_postgres", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--release", type=Path, help="a release folder (default: <publish_dir>/current)")
     parser.add_argument("--schema", default=os.environ.get("HQD_PG_PUBLISH_SCHEMA", DEFAULT_SCHEMA))
     parser.add_argument("--reader-role", default=os.environ.get("HQD_PG_READER_ROLE", DEFAULT_READER_ROLE))
     args = parser.parse_args(argv)
     release = args.release or (default_paths()["publish_dir"] / publish.CURRENT_LINK)
     try:
-        result = publish_release_to_postgres(release.resolve(), PostgresConnection.from_env(), args.schema, args.reader_role)
+        result = publish_release_to_postgres(
+            release.resolve(), PostgresConnection.from_env(), args.schema, args.reader_role
+        )
     except (FileNotFoundError, ValueError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

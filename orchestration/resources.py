@@ -1,5 +1,6 @@
 """Dagster resources: where the warehouse, landing folder, publication and quality results live, and dbt."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,10 @@ class WarehouseResource(ConfigurableResource):
     quality_dir: str = _DEFAULTS["quality_dir"]
     data_docs_dir: str = _DEFAULTS["data_docs_dir"]
     generate_sample_if_empty: bool = True
+    # also load each publication into a PostgreSQL schema for BI (server from HQD_PG_*; see publish_postgres.py)
+    publish_postgres: bool = os.environ.get("HQD_PUBLISH_POSTGRES", "").lower() in {"1", "true", "yes"}
+    postgres_publish_schema: str = os.environ.get("HQD_PG_PUBLISH_SCHEMA", "hqd_marts")
+    postgres_reader_role: str = os.environ.get("HQD_PG_READER_ROLE", "hqd_bi")
 
     @property
     def warehouse_path(self) -> Path:

@@ -93,3 +93,30 @@ def postgres_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
+    """The end-to-end run's landed raw tables copied into the private cluster, and one dbt build there."""
+    from orchestration import engines, pipeline
+
+    root = tmp_path_factory.mktemp("postgres")
+    mp = pytest.MonkeyPatch()
+    for key, value in postgres_cluster.connection().env().items():
+        mp.setenv(key, value)
+    try:
+        source = built_warehouse.connect()
+        try:
+            copied = engines.copy_raw("postgres", source)
+        finally:
+            source.close()
+        settings = pipeline.Settings(
+            warehouse=built_warehouse.path,
+            landing_dir=built_warehouse.landing_dir,
+            dbt_target_path=root / "target",
+            dbt_log_path=root / "logs",
+        )
+        result = engines.build_with_dbt("postgres", settings)
+    finally:
+        mp.undo()
+    return copied, result

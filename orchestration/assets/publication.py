@@ -49,8 +49,26 @@ def published_marts(context: AssetExecutionContext, config: PublishConfig, wareh
         raise Failure(str(exc)) from exc
     rows = {name: info["row_count"] for name, info in publication.manifest["marts"].items()}
     context.log.info(f"published {len(rows)} marts to {publication.release_dir}")
+    server = {}
+    if warehouse.publish_postgres:
+        from orchestration.engines import PostgresConnection
+        from orchestration.publish_postgres import publish_release_to_postgres
+
+        pg = PostgresConnection.from_env()
+        try:
+            loaded = publish_release_to_postgres(
+                publication.release_dir, pg, warehouse.postgres_publish_schema, warehouse.postgres_reader_role
+            )
+        except Exception as exc:
+            raise Failure(
+                f"the release {publication.release_dir.name} is published as files, but loading it into PostgreSQL "
+                f"{pg.host}:{pg.port}/{pg.dbname} failed, and the server keeps its previous marts: {exc}"
+            ) from exc
+        context.log.info(f"loaded into PostgreSQL schema {loaded.schema}, readable by role {loaded.reader_role}")
+        server = {"postgres_schema": loaded.schema, "postgres_reader_role": loaded.reader_role}
     return MaterializeResult(
         metadata={
+            **server,
             "release": MetadataValue.path(str(publication.release_dir)),
             "duckdb": MetadataValue.path(str(warehouse.publish_path / "current" / "hqd_marts.duckdb")),
             "row_counts": MetadataValue.json(rows),

@@ -7,36 +7,10 @@ unit test. Every mart is then read back from both engines and compared key by ke
 
 import json
 
-import pytest
-
-from orchestration import engines, pipeline
+from orchestration import engines
 from orchestration.pipeline import PROJECT_DIR
 
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
-
-
-@pytest.fixture(scope="session")
-def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
-    root = tmp_path_factory.mktemp("postgres")
-    mp = pytest.MonkeyPatch()
-    for key, value in postgres_cluster.connection().env().items():
-        mp.setenv(key, value)
-    try:
-        source = built_warehouse.connect()
-        try:
-            copied = engines.copy_raw("postgres", source)
-        finally:
-            source.close()
-        settings = pipeline.Settings(
-            warehouse=built_warehouse.path,
-            landing_dir=built_warehouse.landing_dir,
-            dbt_target_path=root / "target",
-            dbt_log_path=root / "logs",
-        )
-        result = engines.build_with_dbt("postgres", settings)
-    finally:
-        mp.undo()
-    return copied, result
 
 
 def _build_nodes() -> int:
