@@ -22,6 +22,12 @@
     decimal(38, 10)
 {%- endmacro %}
 
+{#- Points and other bounded sums that are added together: 18 digits before the point is plenty, and the
+    narrower type lets every engine add two of them exactly (Spark shortens the scale of a sum past 38 digits). -#}
+{% macro type_points() -%}
+    decimal(28, 10)
+{%- endmacro %}
+
 {#- A text value as a measure, null when it is not a number. (dbt.safe_cast is a plain cast on
     dbt-duckdb, which fails the whole model on one bad cell.) -#}
 {% macro safe_to_measure(expr) -%}

@@ -72,9 +72,10 @@ totals as (
         coalesce(adjustment_totals.bonus_points, 0) as bonus_points,
         coalesce(adjustment_totals.deduction_points, 0) as deduction_points,
         coalesce(adjustment_totals.is_vetoed, false) as is_vetoed,
-        indicator_points.indicator_points
-        + coalesce(adjustment_totals.bonus_points, 0)
-        - coalesce(adjustment_totals.deduction_points, 0) as total_score
+        -- added as decimal(28, 10): two decimal(38, 10) would overflow 38 digits, and Spark then cuts the scale
+        cast(indicator_points.indicator_points as {{ hqd.type_points() }})
+        + cast(coalesce(adjustment_totals.bonus_points, 0) as {{ hqd.type_points() }})
+        - cast(coalesce(adjustment_totals.deduction_points, 0) as {{ hqd.type_points() }}) as total_score
     from regions
     inner join indicator_points
         on regions.assessment_year = indicator_points.assessment_year
