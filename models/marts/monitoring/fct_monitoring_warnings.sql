@@ -124,7 +124,8 @@ shortfalls as (
             when direction = 'higher' and ytd_value >= pro_rata_target then 0
             when direction = 'lower' and ytd_value <= pro_rata_target then 0
             when pro_rata_target = 0 then 100
-            when direction = 'higher' then {{ hqd.divide("(pro_rata_target - ytd_value) * 100", "abs(pro_rata_target)") }}
+            when direction = 'higher'
+                then {{ hqd.divide("(pro_rata_target - ytd_value) * 100", "abs(pro_rata_target)") }}
             else {{ hqd.divide("(ytd_value - pro_rata_target) * 100", "abs(pro_rata_target)") }}
         end as {{ hqd.type_measure() }}) as shortfall_pct
     from pro_rated
