@@ -11,7 +11,7 @@ MANIFEST := target/manifest.json
 DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup setup-spark manifest run ui test test-spark lint format sample clean help
+.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample clean help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
@@ -46,6 +46,13 @@ manifest: $(MANIFEST)
 
 run: setup manifest
 	$(PY) -m orchestration.cli run $(ARGS)
+
+# the same models on another engine (README, "PostgreSQL and Spark"): HQD_PG_* name the server
+run-postgres: setup manifest
+	$(PY) -m orchestration.engines build --target postgres
+
+run-spark: setup-spark manifest
+	$(PY) -m orchestration.engines build --target spark
 
 ui: setup manifest
 	mkdir -p $(DAGSTER_HOME)

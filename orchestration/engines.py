@@ -6,6 +6,7 @@ PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's 
 
     python -m orchestration.engines build --target postgres      # HQD_PG_* say where the server is
     python -m orchestration.engines build --target spark         # a local Spark session (pyspark)
+    python -m orchestration.engines compare --target postgres    # every mart there against the DuckDB marts
 """
 
 import argparse
@@ -193,7 +194,9 @@ def spark_session(location: SparkLocation):
     builder = SparkSession.builder.appName("hqd").master("local[2]").enableHiveSupport()
     for key, value in location.configs().items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def replicate_raw_to_spark(source: duckdb.DuckDBPyConnection, spark, raw_schema: str = "raw") -> dict[str, int]:
@@ -369,7 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--target", choices=TARGETS, default=os.environ.get("HQD_TARGET", "postgres"))
     build.add_argument("--warehouse", type=Path, help="the DuckDB landing store (default HQD_WAREHOUSE)")
     build.add_argument("--landing-dir", type=Path, help="default HQD_LANDING_DIR")
+    compare = sub.add_parser("compare", help="every mart on the target engine against the DuckDB warehouse's")
+    compare.add_argument("--target", choices=TARGETS[1:], default=os.environ.get("HQD_TARGET", "postgres"))
+    compare.add_argument("--warehouse", type=Path, help="the DuckDB warehouse (default HQD_WAREHOUSE)")
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return _compare_command(args)
 
     console = Console()
     settings = pipeline.Settings()
@@ -395,6 +403,37 @@ def main(argv: list[str] | None = None) -> int:
     if result.error:
         console.print(f"[red]dbt error[/]: {result.error}")
     return 0 if result.success else 1
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from orchestration.pipeline import PROJECT_DIR, default_paths
+
+    console = Console()
+    keys = mart_primary_keys(PROJECT_DIR / "target" / "manifest.json")
+    duck = duckdb.connect(str(args.warehouse or default_paths()["warehouse"]), read_only=True)
+    if args.target == "postgres":
+        other = PostgresConnection.from_env().connect()
+        read_other = read_relation_postgres
+    else:
+        other = spark_session(SparkLocation.from_env())
+        read_other = read_relation_spark
+    failed = 0
+    try:
+        for mart, key in sorted(keys.items()):
+            left = read_relation_duckdb(duck, f"marts.{mart}")
+            problems = compare_relation(mart, key, left, read_other(other, f"marts.{mart}"))
+            failed += bool(problems)
+            console.print(f"{mart}: {len(left[1]):,} rows " + ("[green]equal[/]" if not problems else "[red]differ[/]"))
+            for problem in problems:
+                console.print(f"    {problem}")
+    finally:
+        duck.close()
+        if args.target == "postgres":
+            other.close()
+    console.print(f"{len(keys) - failed} of {len(keys)} marts equal on duckdb and {args.target}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
