@@ -33,6 +33,13 @@ def run(args: argparse.Namespace) -> int:
         settings.warehouse = Path(args.warehouse).resolve()
     if args.landing_dir:
         settings.landing_dir = Path(args.landing_dir).resolve()
+    if settings.target != "duckdb":
+        # the job's quality checks, summary and publication read the embedded warehouse
+        console.print(
+            f"[bold red]HQD_TARGET={settings.target}[/]: `make run` runs on the embedded DuckDB warehouse; "
+            f"build on {settings.target} with `make run-{settings.target}` (python -m orchestration.engines build)."
+        )
+        return 2
     started = time.perf_counter()
 
     try:

@@ -10,12 +10,11 @@ PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's 
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -293,22 +292,15 @@ def compare_relation(
     return problems
 
 
+def compare_marts(keys: dict[str, str], read_left, read_right) -> dict[str, list[str]]:
+    """Every mart read by two readers (relation name → (columns, rows)), compared; problems per mart."""
+    return {
+        mart: compare_relation(mart, key, read_left(f"marts.{mart}"), read_right(f"marts.{mart}"))
+        for mart, key in sorted(keys.items())
+    }
+
+
 # ---------------------------------------------------------------- the command
-
-
-@contextmanager
-def _target_env(target: str, extra: dict[str, str]) -> Iterator[None]:
-    values = {"HQD_TARGET": target, **extra}
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def build_on(target: str, settings, spark_location: SparkLocation | None = None, console=None):
@@ -356,8 +348,7 @@ def build_with_dbt(target: str, settings):
     """One `dbt build` (seeds, models, data tests, unit tests) against the target engine."""
     from orchestration import pipeline
 
-    with _target_env(target, {}):
-        return pipeline.run_dbt_build(settings)
+    return pipeline.run_dbt_build(dataclasses.replace(settings, target=target))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,19 +410,19 @@ def _compare_command(args: argparse.Namespace) -> int:
     else:
         other = spark_session(SparkLocation.from_env())
         read_other = read_relation_spark
-    failed = 0
     try:
-        for mart, key in sorted(keys.items()):
-            left = read_relation_duckdb(duck, f"marts.{mart}")
-            problems = compare_relation(mart, key, left, read_other(other, f"marts.{mart}"))
-            failed += bool(problems)
-            console.print(f"{mart}: {len(left[1]):,} rows " + ("[green]equal[/]" if not problems else "[red]differ[/]"))
-            for problem in problems:
-                console.print(f"    {problem}")
+        problems = compare_marts(
+            keys, lambda relation: read_relation_duckdb(duck, relation), lambda relation: read_other(other, relation)
+        )
     finally:
         duck.close()
         if args.target == "postgres":
             other.close()
+    failed = sum(1 for found in problems.values() if found)
+    for mart, found in problems.items():
+        console.print(f"{mart}: " + ("[green]equal[/]" if not found else "[red]differs[/]"))
+        for problem in found:
+            console.print(f"    {problem}")
     console.print(f"{len(keys) - failed} of {len(keys)} marts equal on duckdb and {args.target}")
     return 1 if failed else 0
 

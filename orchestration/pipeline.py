@@ -40,6 +40,8 @@ class Settings:
     landing_dir: Path = field(default_factory=lambda: default_paths()["landing_dir"])
     seeds_dir: Path = PROJECT_DIR / "seeds"
     project_dir: Path = PROJECT_DIR
+    # the profiles.yml output dbt builds on: duckdb, postgres or spark (orchestration/engines.py)
+    target: str = field(default_factory=lambda: os.environ.get("HQD_TARGET", "duckdb"))
     # where dbt writes its manifest and logs; tests point this at a temporary folder
     dbt_target_path: Path | None = None
     dbt_log_path: Path | None = None
@@ -80,7 +82,7 @@ def dbt_args(settings: Settings, command: str = "build", extra: list[str] | None
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    return {"HQD_WAREHOUSE": str(settings.warehouse), "HQD_TARGET": os.environ.get("HQD_TARGET", "duckdb")}
+    return {"HQD_WAREHOUSE": str(settings.warehouse), "HQD_TARGET": settings.target}
 
 
 def run_dbt_build(

@@ -95,10 +95,22 @@ def postgres_cluster():
         cluster.stop()
 
 
+def _settings_for_engine_build(built_warehouse: BuiltWarehouse, root: Path):
+    """dbt on another engine reads the end-to-end run's landed data; its target and logs go to `root`."""
+    from orchestration import pipeline
+
+    return pipeline.Settings(
+        warehouse=built_warehouse.path,
+        landing_dir=built_warehouse.landing_dir,
+        dbt_target_path=root / "target",
+        dbt_log_path=root / "logs",
+    )
+
+
 @pytest.fixture(scope="session")
 def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
     """The end-to-end run's landed raw tables copied into the private cluster, and one dbt build there."""
-    from orchestration import engines, pipeline
+    from orchestration import engines
 
     root = tmp_path_factory.mktemp("postgres")
     mp = pytest.MonkeyPatch()
@@ -110,13 +122,35 @@ def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
             copied = engines.copy_raw("postgres", source)
         finally:
             source.close()
-        settings = pipeline.Settings(
-            warehouse=built_warehouse.path,
-            landing_dir=built_warehouse.landing_dir,
-            dbt_target_path=root / "target",
-            dbt_log_path=root / "logs",
-        )
-        result = engines.build_with_dbt("postgres", settings)
+        result = engines.build_with_dbt("postgres", _settings_for_engine_build(built_warehouse, root))
     finally:
         mp.undo()
     return copied, result
+
+
+@pytest.fixture(scope="session")
+def spark_build(built_warehouse, tmp_path_factory):
+    """The same on a local Spark session whose tables and metastore live in a temporary folder."""
+    from orchestration import engines
+
+    root = tmp_path_factory.mktemp("spark")
+    spark = engines.spark_session(engines.SparkLocation(root / "spark"))
+    source = built_warehouse.connect()
+    try:
+        copied = engines.replicate_raw_to_spark(source, spark)
+    finally:
+        source.close()
+    result = engines.build_with_dbt("spark", _settings_for_engine_build(built_warehouse, root))
+    yield spark, copied, result
+    spark.stop()
+
+
+@pytest.fixture(scope="session")
+def expected_build_nodes() -> int:
+    """What one `dbt build` runs: every seed, model and data test in the manifest, and every unit test."""
+    import json
+
+    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+    runnable = {"model", "seed", "test"}
+    nodes = sum(1 for node in manifest["nodes"].values() if node["resource_type"] in runnable)
+    return nodes + len(manifest.get("unit_tests", {}))

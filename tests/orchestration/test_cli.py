@@ -59,3 +59,14 @@ def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypa
     printed = buffer.getvalue().replace("\n", " ")
     assert "seeds/config/indicator_rules.csv" in printed
     assert "2021-2024, county, class II" in printed and "weights sum to 101, not 100" in printed
+
+
+def test_run_on_another_engine_points_to_the_engine_command(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("HQD_TARGET", "postgres")
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buffer, width=200))
+    warehouse = tmp_path / "never.duckdb"
+    code = cli.main(["run", "--warehouse", str(warehouse), "--landing-dir", str(tmp_path / "landing")])
+    assert code == 2
+    assert not warehouse.exists()
+    assert "make run-postgres" in buffer.getvalue()

@@ -5,29 +5,19 @@ raw tables into a private cluster and runs one `dbt build` there: seeds, every m
 unit test. Every mart is then read back from both engines and compared key by key and cell by cell.
 """
 
-import json
-
 from orchestration import engines
 from orchestration.pipeline import PROJECT_DIR
 
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 
 
-def _build_nodes() -> int:
-    manifest = json.loads(MANIFEST.read_text())
-    runnable = {"model", "seed", "test"}
-    return sum(1 for n in manifest["nodes"].values() if n["resource_type"] in runnable) + len(
-        manifest.get("unit_tests", {})
-    )
-
-
-def test_every_node_builds_and_passes_on_postgres(postgres_build):
+def test_every_node_builds_and_passes_on_postgres(postgres_build, expected_build_nodes):
     _copied, result = postgres_build
     assert result.error is None, result.error
     assert result.failures == [], [f"{f.unique_id}: {f.message[:500]}" for f in result.failures]
     assert result.success
     # seeds, models, data tests and unit tests: the same count dbt runs on DuckDB
-    assert result.nodes == _build_nodes()
+    assert result.nodes == expected_build_nodes
 
 
 def test_raw_tables_arrive_whole(postgres_build, built_warehouse, postgres_cluster):
@@ -45,15 +35,13 @@ def test_every_mart_is_equal_on_duckdb_and_postgres(postgres_build, built_wareho
     assert len(keys) == len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
     duck = built_warehouse.connect()
     pg = postgres_cluster.connect()
-    problems, rows = [], {}
     try:
-        for mart, key in sorted(keys.items()):
-            left = engines.read_relation_duckdb(duck, f"marts.{mart}")
-            right = engines.read_relation_postgres(pg, f"marts.{mart}")
-            rows[mart] = len(left[1])
-            problems += engines.compare_relation(mart, key, left, right)
+        problems = engines.compare_marts(
+            keys,
+            lambda relation: engines.read_relation_duckdb(duck, relation),
+            lambda relation: engines.read_relation_postgres(pg, relation),
+        )
     finally:
         pg.close()
         duck.close()
-    assert problems == []
-    assert all(n > 0 for n in rows.values()), rows
+    assert {mart: found for mart, found in problems.items() if found} == {}

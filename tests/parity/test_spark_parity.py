@@ -5,11 +5,9 @@ DuckDB's side is the session's end-to-end run; Spark's side copies that run's la
 warehouse in a temporary folder and runs one `dbt build` there, seeds, models, data tests and unit tests.
 """
 
-import json
-
 import pytest
 
-from orchestration import engines, pipeline
+from orchestration import engines
 from orchestration.pipeline import PROJECT_DIR
 
 pytestmark = pytest.mark.spark
@@ -17,41 +15,12 @@ pytestmark = pytest.mark.spark
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 
 
-@pytest.fixture(scope="session")
-def spark_build(built_warehouse, tmp_path_factory):
-    root = tmp_path_factory.mktemp("spark")
-    location = engines.SparkLocation(root / "spark")
-    spark = engines.spark_session(location)
-    source = built_warehouse.connect()
-    try:
-        copied = engines.replicate_raw_to_spark(source, spark)
-    finally:
-        source.close()
-    settings = pipeline.Settings(
-        warehouse=built_warehouse.path,
-        landing_dir=built_warehouse.landing_dir,
-        dbt_target_path=root / "target",
-        dbt_log_path=root / "logs",
-    )
-    result = engines.build_with_dbt("spark", settings)
-    yield spark, copied, result
-    spark.stop()
-
-
-def _build_nodes() -> int:
-    manifest = json.loads(MANIFEST.read_text())
-    runnable = {"model", "seed", "test"}
-    return sum(1 for n in manifest["nodes"].values() if n["resource_type"] in runnable) + len(
-        manifest.get("unit_tests", {})
-    )
-
-
-def test_every_node_builds_and_passes_on_spark(spark_build):
+def test_every_node_builds_and_passes_on_spark(spark_build, expected_build_nodes):
     _spark, _copied, result = spark_build
     assert result.error is None, result.error
     assert result.failures == [], [f"{f.unique_id}: {f.message[:500]}" for f in result.failures]
     assert result.success
-    assert result.nodes == _build_nodes()
+    assert result.nodes == expected_build_nodes
 
 
 def test_raw_tables_arrive_whole(spark_build, built_warehouse):
@@ -67,12 +36,12 @@ def test_every_mart_is_equal_on_duckdb_and_spark(spark_build, built_warehouse):
     keys = engines.mart_primary_keys(MANIFEST)
     assert len(keys) == len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
     duck = built_warehouse.connect()
-    problems = []
     try:
-        for mart, key in sorted(keys.items()):
-            left = engines.read_relation_duckdb(duck, f"marts.{mart}")
-            right = engines.read_relation_spark(spark, f"marts.{mart}")
-            problems += engines.compare_relation(mart, key, left, right)
+        problems = engines.compare_marts(
+            keys,
+            lambda relation: engines.read_relation_duckdb(duck, relation),
+            lambda relation: engines.read_relation_spark(spark, relation),
+        )
     finally:
         duck.close()
-    assert problems == []
+    assert {mart: found for mart, found in problems.items() if found} == {}
