@@ -84,3 +84,27 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
         assert schemas == {"marts"}  # BI sees the marts and nothing else
     finally:
         fresh.close()
+
+
+def test_publication_also_loads_postgres_when_asked(copy_of_built, postgres_cluster, monkeypatch):
+    for key, value in postgres_cluster.connection().env().items():
+        monkeypatch.setenv(key, value)
+    resource = WarehouseResource(
+        warehouse=copy_of_built.warehouse,
+        landing_dir=copy_of_built.landing_dir,
+        publish_dir=copy_of_built.publish_dir,
+        quality_dir=copy_of_built.quality_dir,
+        data_docs_dir=copy_of_built.data_docs_dir,
+        publish_postgres=True,
+        postgres_publish_schema="bi_from_dagster",
+        postgres_reader_role="bi_from_dagster_readers",
+    )
+    result = _run(resource)
+    assert result.success
+    manifest = json.loads((Path(resource.publish_dir) / "current" / "manifest.json").read_text(encoding="utf-8"))
+    with postgres_cluster.connect() as con, con.cursor() as cur:
+        for mart, info in manifest["marts"].items():
+            cur.execute(f"select count(*) from bi_from_dagster.{mart}")
+            assert cur.fetchone()[0] == info["row_count"], mart
+        cur.execute("select has_schema_privilege('bi_from_dagster_readers', 'bi_from_dagster', 'usage')")
+        assert cur.fetchone()[0] is True
