@@ -49,8 +49,6 @@ COPIED_SEEDS = (
     "config/assessment_classes.csv",
     "config/progress_awards.csv",
     "reference/dimensions.csv",
-    "config/_config__seeds.yml",
-    "reference/_reference__seeds.yml",
 )
 DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
 DEPARTMENTS = ("统计局", "发改委", "工信局", "财政局", "商务局", "生态环境局", "人社局", "教育局", "卫健委", "交通运输局")
@@ -264,7 +262,8 @@ def _config(regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int], rng:
     quota_rows, advanced_rows = [], []
     for (level, c), size in sizes.items():
         first_n = max(1, int(size * 0.2))
-        quota_rows.append((first, "", level, CLASSES[c], first_n, max(1, int(size * 0.3))))
+        second_n = min(max(1, int(size * 0.3)), size - first_n)
+        quota_rows.append((first, "", level, CLASSES[c], first_n, second_n))
         if level == "county":
             advanced_rows.append((first, "", CLASSES[c], max(1, round(size * 0.02)), "best_total_in_class_without_veto"))
     tables["config/tier_quotas.csv"] = pd.DataFrame(
