@@ -51,7 +51,18 @@ COPIED_SEEDS = (
     "reference/dimensions.csv",
 )
 DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
-DEPARTMENTS = ("统计局", "发改委", "工信局", "财政局", "商务局", "生态环境局", "人社局", "教育局", "卫健委", "交通运输局")
+DEPARTMENTS = (
+    "统计局",
+    "发改委",
+    "工信局",
+    "财政局",
+    "商务局",
+    "生态环境局",
+    "人社局",
+    "教育局",
+    "卫健委",
+    "交通运输局",
+)
 # (unit, accumulation, value_min, value_max, typical value, spread as a share of it)
 UNIT_KINDS = (
     ("%", "stock", "0", "100", 55.0, 0.25),
@@ -198,7 +209,16 @@ def _config(regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int], rng:
     ]
     tables["reference/indicators.csv"] = ind.drop(columns=["typical", "spread"])
     tables["reference/known_figures.csv"] = pd.DataFrame(
-        columns=["region_code", "region_name", "assessment_year", "indicator_code", "value", "unit", "comparator", "source"]
+        columns=[
+            "region_code",
+            "region_name",
+            "assessment_year",
+            "indicator_code",
+            "value",
+            "unit",
+            "comparator",
+            "source",
+        ]
     )
     tables["config/assessment_years.csv"] = pd.DataFrame(
         {"assessment_year": list(years), "results_published_on": [f"{y + 1}-03-20" for y in years], "note": "synthetic"}
@@ -218,8 +238,10 @@ def _config(regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int], rng:
         for c, cls in enumerate(CLASSES):
             n = INDICATOR_COUNT
             method = np.array(METHODS)[(np.arange(n) * 3 + c) % len(METHODS)]
-            typical = ind["typical"].to_numpy() * (1.15 - 0.15 * c) * (8 if level == "city" else 1) ** (
-                ind["unit"].isin(["亿元", "件"]).to_numpy()
+            typical = (
+                ind["typical"].to_numpy()
+                * (1.15 - 0.15 * c)
+                * (8 if level == "city" else 1) ** (ind["unit"].isin(["亿元", "件"]).to_numpy())
             )
             target = np.where(np.isin(method, ["target", "target_binary"]), _fmt(typical), "")
             fixed = (method == "efficacy") & (np.arange(n) % 10 == 4)  # fixed bounds on a tenth of them
@@ -265,7 +287,9 @@ def _config(regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int], rng:
         second_n = min(max(1, int(size * 0.3)), size - first_n)
         quota_rows.append((first, "", level, CLASSES[c], first_n, second_n))
         if level == "county":
-            advanced_rows.append((first, "", CLASSES[c], max(1, round(size * 0.02)), "best_total_in_class_without_veto"))
+            advanced_rows.append(
+                (first, "", CLASSES[c], max(1, round(size * 0.02)), "best_total_in_class_without_veto")
+            )
     tables["config/tier_quotas.csv"] = pd.DataFrame(
         quota_rows, columns=["year_from", "year_to", "level", "class_code", "first_tier_count", "second_tier_count"]
     )
