@@ -25,6 +25,18 @@ DEFAULT_PATHS = {
 }
 
 
+def seeds_dir_from_env() -> Path:
+    """The seed tree dbt loads: HQD_SEEDS_DIR (e.g. a synthetic national configuration) or seeds/.
+
+    It must lie inside the project: dbt writes each seed's compiled files under target/ by the seed's path, and
+    an absolute path outside the project would make it write over the seed files themselves."""
+    path = Path(os.environ.get("HQD_SEEDS_DIR", "seeds"))
+    path = (path if path.is_absolute() else PROJECT_DIR / path).resolve()
+    if not path.is_relative_to(PROJECT_DIR.resolve()):
+        raise ValueError(f"HQD_SEEDS_DIR must be a folder inside the project ({PROJECT_DIR}), got {path}")
+    return path
+
+
 def default_paths() -> dict[str, Path]:
     """Every path the project writes, as the environment gives it now; relative ones under the project."""
     paths = {}
@@ -38,7 +50,7 @@ def default_paths() -> dict[str, Path]:
 class Settings:
     warehouse: Path = field(default_factory=lambda: default_paths()["warehouse"])
     landing_dir: Path = field(default_factory=lambda: default_paths()["landing_dir"])
-    seeds_dir: Path = PROJECT_DIR / "seeds"
+    seeds_dir: Path = field(default_factory=seeds_dir_from_env)
     project_dir: Path = PROJECT_DIR
     # the profiles.yml output dbt builds on: duckdb, postgres or spark (orchestration/engines.py)
     target: str = field(default_factory=lambda: os.environ.get("HQD_TARGET", "duckdb"))
@@ -82,7 +94,12 @@ def dbt_args(settings: Settings, command: str = "build", extra: list[str] | None
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    return {"HQD_WAREHOUSE": str(settings.warehouse), "HQD_TARGET": settings.target}
+    return {
+        "HQD_WAREHOUSE": str(settings.warehouse),
+        "HQD_TARGET": settings.target,
+        # relative to the project: see seeds_dir_from_env
+        "HQD_SEEDS_DIR": settings.seeds_dir.resolve().relative_to(settings.project_dir.resolve()).as_posix(),
+    }
 
 
 def run_dbt_build(

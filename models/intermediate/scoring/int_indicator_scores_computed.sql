@@ -1,17 +1,24 @@
 -- Every (year, region, indicator) the year's rules assess, scored within its peer group (same year,
 -- level and class). A region with no usable value scores 0, ranks last and is flagged; nothing is imputed.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='sync_all_columns',
+) }}
 with
 
 grid as (
 
     select * from {{ ref('int_region_indicators_assessed') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
 annual_values as (
 
     select * from {{ ref('int_submissions_accepted') }}
-    where is_current and period_type = 'year'
+    where is_current and period_type = 'year' and {{ hqd.years_to_rebuild('period_year') }}
 
 ),
 

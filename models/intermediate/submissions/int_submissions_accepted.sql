@@ -1,10 +1,17 @@
 -- The accepted rows, each marked current or superseded. The latest load of a (region, indicator, period)
 -- wins; within one file the later row wins (identical duplicates only: conflicting ones were rejected).
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='period_year',
+    on_schema_change='sync_all_columns',
+) }}
 with
 
 validated as (
 
     select * from {{ ref('int_submissions_validated') }}
+    where {{ hqd.years_to_rebuild('period_year') }}
 
 ),
 

@@ -1,9 +1,16 @@
 -- One row per assessed (year, region, indicator): the value, how it was scored and the points it earned.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 scores as (
 
     select * from {{ ref('int_indicator_scores_computed') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 

@@ -2,11 +2,18 @@
 -- class, points won and lost, the class average and best value, and whether the indicator is a strength
 -- (ranked in the class's top 2) or a weakness (in the class's bottom 2, or among the region's three
 -- biggest losses of points). The region's counts of first places and top-2 places ride along.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 scores as (
 
     select * from {{ ref('int_indicator_scores_computed') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 

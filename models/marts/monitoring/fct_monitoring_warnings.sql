@@ -1,11 +1,37 @@
 -- Quarterly monitoring (季度监测) and 红黄蓝 warnings: for each region, assessed indicator and quarter, the
 -- year-to-date value against the pro-rata target (序时进度). A flow's annual target is pro-rated by
 -- quarter / 4; a stock's or rate's applies as is. Half-year evaluation (半年评估) is the Q2 rows.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='append_new_columns',
+) }}
+{#- an incremental run starts at quarter 1 of a year and carries each run of warnings in from the quarter before -#}
+{%- set carry_in = is_incremental() %}
+{%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}
 with
 
+{% if carry_in -%}
+carried as (
+
+    select
+        region_code,
+        indicator_code,
+        assessment_year * 4 + quarter as quarter_sequence,
+        is_warning,
+        consecutive_warning_quarters,
+        warning_since_period_code
+    from {{ this }}
+    where assessment_year = {{ range_start // 4 - 1 }} and quarter = 4
+
+),
+
+{% endif -%}
 assessed as (
 
     select * from {{ ref('int_region_indicators_assessed') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
@@ -18,7 +44,7 @@ targets as (
 previous_year as (
 
     select * from {{ ref('int_previous_period_values') }}
-    where quarter is null
+    where quarter is null and {{ hqd.years_to_rebuild() }}
 
 ),
 
@@ -31,7 +57,7 @@ thresholds as (
 quarterly_values as (
 
     select * from {{ ref('int_submissions_accepted') }}
-    where is_current and period_type = 'quarter'
+    where is_current and period_type = 'quarter' and {{ hqd.years_to_rebuild('period_year') }}
 
 ),
 
@@ -154,20 +180,31 @@ levelled as (
 runs as (
 
     select
-        *,
-        warning_level <> 'none' as is_warning,
-        lag(warning_level <> 'none') over (
-            partition by region_code, indicator_code order by quarter_sequence
-        ) as was_warning_last_quarter,
-        lag(quarter_sequence) over (
-            partition by region_code, indicator_code order by quarter_sequence
-        ) as previous_quarter_sequence,
+        levelled.*,
+        {% if carry_in -%}
+            carried.is_warning as carried_is_warning,
+            carried.consecutive_warning_quarters as carried_warning_quarters,
+            carried.warning_since_period_code as carried_warning_since,
+        {% endif -%}
+        levelled.warning_level <> 'none' as is_warning,
+        coalesce(lag(levelled.warning_level <> 'none') over (
+            partition by levelled.region_code, levelled.indicator_code order by levelled.quarter_sequence
+        ){% if carry_in %}, carried.is_warning{% endif %}) as was_warning_last_quarter,
+        coalesce(lag(levelled.quarter_sequence) over (
+            partition by levelled.region_code, levelled.indicator_code order by levelled.quarter_sequence
+        ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence,
         -- consecutive warned quarters form an island of constant (sequence - row number)
-        quarter_sequence - row_number() over (
-            partition by region_code, indicator_code, warning_level <> 'none'
-            order by quarter_sequence
+        levelled.quarter_sequence - row_number() over (
+            partition by levelled.region_code, levelled.indicator_code, levelled.warning_level <> 'none'
+            order by levelled.quarter_sequence
         ) as warning_island
     from levelled
+    {% if carry_in -%}
+        left join carried
+            on
+                levelled.region_code = carried.region_code
+                and levelled.indicator_code = carried.indicator_code
+    {% endif %}
 
 ),
 
@@ -204,9 +241,20 @@ final as (
                         partition by region_code, indicator_code, is_warning, warning_island
                         order by quarter_sequence
                     )
+                {%- if carry_in %}
+                    + case
+                        when warning_island = {{ range_start }} and carried_is_warning
+                            then carried_warning_quarters
+                        else 0
+                    end
+                {%- endif %}
             else 0
         end as integer) as consecutive_warning_quarters,
         case
+            {% if carry_in -%}
+                when is_warning and warning_island = {{ range_start }} and carried_is_warning
+                    then carried_warning_since
+            {% endif -%}
             when is_warning
                 then first_value(period_code) over (
                         partition by region_code, indicator_code, is_warning, warning_island

@@ -1,23 +1,31 @@
 -- 红绿双色 analysis: each current value (annual and year-to-date quarterly) against its class average
 -- (green better, red worse, by direction) and against the same period of the previous year.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 assessed as (
 
     select * from {{ ref('int_region_indicators_assessed') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
 previous_year as (
 
     select * from {{ ref('int_previous_period_values') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
 current_values as (
 
     select * from {{ ref('int_submissions_accepted') }}
-    where is_current and indicator_value is not null
+    where is_current and indicator_value is not null and {{ hqd.years_to_rebuild('period_year') }}
 
 ),
 

@@ -1,10 +1,17 @@
 -- Every accepted submission row, converted to its indicator's unit. Resubmissions stay queryable: the
 -- latest load of a (region, indicator, period) is current and feeds the scores, earlier ones are superseded.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='assessment_year',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 accepted as (
 
     select * from {{ ref('int_submissions_accepted') }}
+    where {{ hqd.years_to_rebuild('period_year') }}
 
 ),
 

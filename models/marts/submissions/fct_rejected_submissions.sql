@@ -1,10 +1,16 @@
 -- Every landed row that cannot be used, with its reason and everything needed to find and fix it.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='load_seq',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 rejected as (
 
     select * from {{ ref('int_submissions_validated') }}
-    where rejection_reason is not null
+    where rejection_reason is not null and {{ hqd.rows_after_watermark() }}
 
 ),
 

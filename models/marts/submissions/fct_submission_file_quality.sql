@@ -2,17 +2,25 @@
 -- how many were rejected for each reason with the first examples (row and value as sent), and the files
 -- that could not be read at all.
 {%- set string_type = api.Column.translate_type("string") %}
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='file_hash',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 accepted as (
 
     select * from {{ ref('fct_indicator_values') }}
+    where {{ hqd.rows_after_watermark() }}
 
 ),
 
 rejected as (
 
     select * from {{ ref('fct_rejected_submissions') }}
+    where {{ hqd.rows_after_watermark() }}
 
 ),
 

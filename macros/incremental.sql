@@ -1,0 +1,104 @@
+{#- Incremental builds: only what newly landed rows touch is recomputed.
+
+    Raw rows are append-only and every file carries a load_seq. After a successful build, the on-run-end hook
+    records per incremental model the last load_seq it has seen (hqd_build_state, in the target schema) with a
+    fingerprint of every model's and seed's checksum. On the next build each incremental model recomputes
+      * by load:  the rows of loads after that watermark (validation, rejections, file quality), or
+      * by year:  every assessment year from the earliest year those loads touch onwards (a year's scores,
+                  monitoring and two-colour rows depend on that year and the ones before it, never after),
+    and replaces them (delete+insert on load_seq, assessment year or file). A model that failed or was not
+    selected keeps its old watermark and catches up next time; a changed model or seed (new fingerprint), a
+    missing state row or --full-refresh recomputes everything. On Spark the models are plain tables. -#}
+
+{% macro incremental_materialization() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{% macro build_state_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='hqd_build_state')) }}
+{%- endmacro %}
+
+{#- One text for the current definitions: any changed model or seed invalidates every watermark. -#}
+{% macro build_fingerprint() -%}
+    {%- set parts = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- if node.resource_type in ['model', 'seed'] and node.package_name == project_name -%}
+            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join(';'))) }}
+{%- endmacro %}
+
+{#- The last load_seq this model has taken in, or 0 when it must start over. -#}
+{% macro built_through_load_seq() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(0) }}{%- endif -%}
+    {%- set state = hqd.build_state_relation() -%}
+    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return(0) }}{%- endif -%}
+    {%- set rows = run_query(
+        "select load_seq_through, fingerprint from " ~ state ~ " where model_id = '" ~ model.unique_id ~ "'"
+    ).rows -%}
+    {%- if rows | length == 0 or rows[0][1] != hqd.build_fingerprint() -%}{{ return(0) }}{%- endif -%}
+    {{ return(rows[0][0] | int) }}
+{%- endmacro %}
+
+{#- The first assessment year this model must recompute: the earliest year of a row landed after its watermark
+    (10000 when nothing new landed, 0 when everything is recomputed). -#}
+{% macro rebuild_from_year() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(0) }}{%- endif -%}
+    {%- set through = hqd.built_through_load_seq() -%}
+    {%- if through == 0 -%}{{ return(0) }}{%- endif -%}
+    {%- set raw = api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='submissions') -%}
+    {%- set year = hqd.regexp_group(hqd.compact_period('period_text'), '^([0-9]{4})(Q?([1-4]))?$', 1) -%}
+    {%- set rows = run_query(
+        "select min(cast(" ~ year ~ " as integer)) from " ~ raw ~ " where load_seq > " ~ through
+    ).rows -%}
+    {{ return(10000 if rows[0][0] is none else rows[0][0] | int) }}
+{%- endmacro %}
+
+{#- `where`-clause conditions for the rows an incremental run recomputes (true on a full build). -#}
+{% macro rows_after_watermark(load_seq_column='load_seq') -%}
+    {%- if is_incremental() -%}{{ load_seq_column }} > {{ hqd.built_through_load_seq() }}{%- else -%}1 = 1{%- endif -%}
+{%- endmacro %}
+
+{% macro years_to_rebuild(year_column='assessment_year', offset=0) -%}
+    {%- if is_incremental() -%}
+        {{ year_column }} >= {{ hqd.rebuild_from_year() - offset }}
+    {%- else -%}1 = 1{%- endif -%}
+{%- endmacro %}
+
+{#- on-run-end: record the watermark of every incremental model this run built successfully. -#}
+{% macro record_build_state(results) -%}
+    {%- if execute and target.type != 'spark' -%}
+        {%- set state = hqd.build_state_relation() -%}
+        {%- set built = [] -%}
+        {%- for result in results -%}
+            {%- if result.node.resource_type == 'model' and result.status == 'success'
+                and result.node.config.materialized == 'incremental' -%}
+                {%- do built.append(result.node.unique_id) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set raw = api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='landing_files') -%}
+        {%- if built and adapter.get_relation(raw.database, raw.schema, raw.identifier) is not none -%}
+            {%- set sql -%}
+                create table if not exists {{ state }} (
+                    model_id {{ api.Column.translate_type('string') }},
+                    load_seq_through integer,
+                    fingerprint {{ api.Column.translate_type('string') }},
+                    built_at {{ api.Column.translate_type('timestamp') }}
+                );
+                delete from {{ state }} where model_id in ('{{ built | join("', '") }}');
+                insert into {{ state }}
+                select models.model_id, coalesce(raw_loads.load_seq_through, 0), '{{ hqd.build_fingerprint() }}',
+                    {{ dbt.current_timestamp() }}
+                from (
+                    {%- for model_id in built %}
+                    select '{{ model_id }}' as model_id{% if not loop.last %} union all{% endif %}
+                    {%- endfor %}
+                ) as models
+                cross join (select max(load_seq) as load_seq_through from {{ raw }}) as raw_loads;
+            {%- endset -%}
+            {%- do run_query(sql) -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
