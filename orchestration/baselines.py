@@ -93,7 +93,8 @@ select assessment_year, region_code, level, class_code, indicator_code, rank_in_
     case
         when value is null then 0
         when scoring_method = 'efficacy' then
-            weight * (case when hi = lo then 100 else greatest(0, least(100, 60 + 40 * (value - lo) / (hi - lo))) end) / 100
+            weight / 100
+            * (case when hi = lo then 100 else greatest(0, least(100, 60 + 40 * (value - lo) / (hi - lo))) end)
         when scoring_method = 'target' then weight * (case
             when direction = 'lower' and value = 0 then case when met then 1 else 0 end
             when direction = 'lower' then greatest(0, least(1, target_value / value))
@@ -109,13 +110,14 @@ create or replace temp table region_totals as
 with adjustments as (
     select cast(assessment_year as integer) as assessment_year, region_code,
         sum(case when adjustment_type = 'bonus' then cast(points as double) else 0 end)
-        - sum(case when adjustment_type in ('deduction', 'provisional_deduction') then cast(points as double) else 0 end)
-            as adjustment
+        - sum(case when adjustment_type in ('deduction', 'provisional_deduction')
+                   then cast(points as double) else 0 end) as adjustment
     from read_csv($seeds || '/config/adjustments.csv', all_varchar = true)
     group by all
 ), totals as (
     select s.assessment_year, s.region_code, s.level, s.class_code,
-        sum(s.score_points) + coalesce(any_value(a.adjustment), 0) as total_score, count(*) filter (where s.first) as firsts
+        sum(s.score_points) + coalesce(any_value(a.adjustment), 0) as total_score,
+        count(*) filter (where s.first) as firsts
     from scored s
     left join adjustments a on a.assessment_year = s.assessment_year and a.region_code = s.region_code
     group by all
@@ -262,9 +264,8 @@ def compare(
         both = joined[joined["_merge"] == "both"]
         off = both[(both[value] - both[f"{value}_other"]).abs() > tolerance]
         if len(off):
-            problems.append(
-                f"{len(off)} {value} differ by more than {tolerance}, e.g. {off[keys + [value, value + '_other']].head(2).to_dict('records')}"
-            )
+            example = off[[*keys, value, f"{value}_other"]].head(2).to_dict("records")
+            problems.append(f"{len(off)} {value} differ by more than {tolerance}, e.g. {example}")
         ranks = both[both["rank_in_class"].astype(int) != both["rank_in_class_other"].astype(int)]
         if len(ranks):
             problems.append(f"{len(ranks)} ranks differ ({value} rows), e.g. {ranks[keys].head(2).to_dict('records')}")

@@ -45,9 +45,7 @@ MISSING_RATE = 0.003
 # copied as they are: the same conversions, thresholds, classes and dimensions as Jiangsu's
 COPIED_SEEDS = (
     "config/unit_conversions.csv",
-    "config/warning_thresholds.csv",
     "config/assessment_classes.csv",
-    "config/progress_awards.csv",
     "reference/dimensions.csv",
 )
 DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
@@ -279,6 +277,14 @@ def _config(regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int], rng:
                 )
             )
     tables["config/indicator_rules.csv"] = pd.concat(rules, ignore_index=True)
+    tables["config/warning_thresholds.csv"] = pd.DataFrame(
+        [(first, "", 20, 10, 0)],
+        columns=["year_from", "year_to", "red_shortfall_pct", "yellow_shortfall_pct", "blue_shortfall_pct"],
+    )
+    tables["config/progress_awards.csv"] = pd.DataFrame(
+        [(first, "", "city", 1, "largest_rise_in_class_rank"), (first, "", "county", 3, "largest_rise_in_class_rank")],
+        columns=["year_from", "year_to", "level", "award_count", "selection_rule"],
+    )
     tables["config/monitoring_targets.csv"] = pd.concat(targets, ignore_index=True)
     sizes = regions.groupby(["level", "class_index"]).size()
     quota_rows, advanced_rows = [], []

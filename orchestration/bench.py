@@ -1,0 +1,336 @@
+"""`make bench`: what the warehouse costs at scale, against the lower bound and the pandas peer.
+
+    python -m orchestration.bench [--scales 1,4,16,national] [--base-prefectures 5] [--years 2015-2024]
+    BENCH_SCALES=1,4 make bench          # a quick subset
+
+For each scale the synthetic configuration and submissions are generated (orchestration/national.py; scale k
+has k × base prefectures, `national` 330 prefectures and 2,850 counties) under data/bench/<scale>/, with the last
+quarter held back. Then, each in its own process so that its peak memory is its own:
+
+* ours, full: configuration check, ingest, one `dbt build`, the Great Expectations suites, publication;
+* ours, incremental: the held-back quarter lands, then ingest, `dbt build` (incremental), checks, publication;
+* the lower bound (orchestration/baselines.py): the scoring and ranking as plain DuckDB SQL on the landing files;
+* the peer: the same in pandas.
+
+It prints per scale each stage's wall time and peak memory (the process's resident set, reset before each stage
+through /proc/self/clear_refs), values per second, whether the three agree on every score (1e-9) and rank, and
+the ratios the targets are stated in. Results also go to data/bench/results.json. Not a timed test: a script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT_DIR / "data" / "bench"
+DEFAULT_SCALES = "1,4,16,national"
+DEFAULT_BASE_PREFECTURES = 5
+
+
+def _peak_reset() -> None:
+    # not Linux, or not allowed: the peaks then accumulate over the stages
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _stage(record: dict[str, Any], name: str, work: Callable[[], Any]) -> Any:
+    _peak_reset()
+    started = time.perf_counter()
+    result = work()
+    record[name] = {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+    return result
+
+
+# --- the child processes ---------------------------------------------------------------------------------------
+def _child_ours(out: Path) -> dict[str, Any]:
+    from orchestration import baselines, pipeline, publish, quality
+
+    settings = pipeline.Settings()
+    settings.warehouse = out / "warehouse" / "hqd.duckdb"
+    settings.landing_dir = out / "landing"
+    settings.dbt_target_path = out / "target"
+    settings.dbt_log_path = out / "logs"
+    result: dict[str, Any] = {"full": {}, "incremental": {}}
+
+    def run(kind: str) -> None:
+        record = result[kind]
+        if kind == "full":
+            _stage(record, "check", lambda: pipeline.check_configuration(settings))
+        report = _stage(record, "ingest", lambda: pipeline.ingest_landing(settings))
+        record["rows_landed"] = report.rows_loaded
+        record["files_loaded"] = report.files_loaded
+        build = _stage(record, "dbt build", lambda: pipeline.run_dbt_build(settings))
+        if not build.success:
+            raise SystemExit(f"dbt build failed: {build.error or build.failures[:5]}")
+        record["dbt_nodes"] = build.nodes
+        outcomes = _stage(
+            record,
+            "quality checks",
+            lambda: quality.run_all(settings.warehouse, data_docs_dir=out / "data_docs"),
+        )
+        record["suites"] = len(outcomes)
+        record["suites_failed"] = [o.suite_name for o in outcomes if not o.success]
+        record["suite_seconds"] = {o.suite_name: round(o.seconds, 2) for o in outcomes}
+        _stage(
+            record,
+            "publish",
+            lambda: publish.publish_marts(
+                settings.warehouse, out / "published", run_id=f"bench-{kind}", assessment_year=None, checks=[]
+            ),
+        )
+
+    run("full")
+    late = out / "late"
+    shutil.copytree(late, settings.landing_dir, dirs_exist_ok=True)
+    run("incremental")
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        scores, regions = baselines.scores_from_warehouse(con)
+        result["values_in_warehouse"] = con.execute("select count(*) from raw.submissions").fetchone()[0]
+    finally:
+        con.close()
+    scores.to_pickle(out / "scores_ours.pkl")
+    regions.to_pickle(out / "regions_ours.pkl")
+    return result
+
+
+def _child_baseline(out: Path, which: str) -> dict[str, Any]:
+    from orchestration import baselines
+
+    landing, seeds = out / "landing", out / "seeds"
+    record: dict[str, Any] = {}
+    work = baselines.duckdb_scores if which == "duckdb" else baselines.pandas_scores
+    scores, regions = _stage(record, "scoring", lambda: work(landing, seeds))
+    scores.to_pickle(out / f"scores_{which}.pkl")
+    regions.to_pickle(out / f"regions_{which}.pkl")
+    return record
+
+
+# --- the parent ---------------------------------------------------------------------------------------------------
+def _prepare(label: str, prefectures: int, years: list[int]) -> tuple[Path, dict[str, Any]]:
+    from orchestration import national
+
+    out = BENCH_DIR / label.replace("×", "x")
+    shutil.rmtree(out, ignore_errors=True)
+    report = national.generate_national(out, prefectures=prefectures, years=years)
+    # hold the last quarter back: it lands between the full and the incremental build
+    last = f"{years[-1]}/{years[-1]}Q4"
+    (out / "late" / str(years[-1])).mkdir(parents=True)
+    shutil.move(out / "landing" / last, out / "late" / last)
+    info = {
+        "prefectures": prefectures,
+        "counties": report.counties,
+        "regions": prefectures + report.counties,
+        "indicators": report.indicators,
+        "years": f"{years[0]}-{years[-1]}",
+        "values": report.rows_written,
+        "files": report.files_written,
+        "generate_seconds": report.elapsed_seconds,
+        "held_back": last,
+    }
+    return out, info
+
+
+def _run_child(kind: str, out: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["HQD_SEEDS_DIR"] = (out / "seeds").relative_to(PROJECT_DIR).as_posix()
+    env.setdefault("DO_NOT_TRACK", "1")
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.bench", "--child", kind, "--dir", str(out)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} failed at {out}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    result = json.loads((out / f"result_{kind}.json").read_text())
+    result["process_seconds"] = time.perf_counter() - started
+    return result
+
+
+def _compare(out: Path) -> dict[str, list[str]]:
+    import pandas as pd
+
+    from orchestration import baselines
+
+    def load(which: str):
+        return pd.read_pickle(out / f"scores_{which}.pkl"), pd.read_pickle(out / f"regions_{which}.pkl")
+
+    ours = load("ours")
+    return {which: baselines.compare(ours, load(which)) for which in ("duckdb", "pandas")}
+
+
+def _total(record: dict[str, Any], stages: tuple[str, ...]) -> float:
+    return sum(record[s]["seconds"] for s in stages if s in record)
+
+
+PIPELINE_STAGES = ("check", "ingest", "dbt build", "quality checks", "publish")
+
+
+def bench_scale(label: str, prefectures: int, years: list[int], console) -> dict[str, Any]:
+    console.print(f"[bold]{label}[/]: generating {prefectures} prefectures × 100 indicators, {years[0]}-{years[-1]} …")
+    out, info = _prepare(label, prefectures, years)
+    console.print(
+        f"  {info['values']:,} values in {info['files']:,} files, {info['regions']:,} regions "
+        f"(generated in {info['generate_seconds']:.1f} s); held back {info['held_back']}"
+    )
+    result: dict[str, Any] = {"label": label, **info}
+    for kind in ("ours", "duckdb", "pandas"):
+        console.print(f"  running {kind} …")
+        result[kind] = _run_child(kind, out)
+    result["differences"] = _compare(out)
+    ours_full = _total(result["ours"]["full"], PIPELINE_STAGES)
+    ours_incremental = _total(result["ours"]["incremental"], PIPELINE_STAGES)
+    lower = result["duckdb"]["scoring"]["seconds"]
+    peer = result["pandas"]["scoring"]["seconds"]
+    result["summary"] = {
+        "ours_full_seconds": ours_full,
+        "ours_incremental_seconds": ours_incremental,
+        "dbt_full_seconds": result["ours"]["full"]["dbt build"]["seconds"],
+        "dbt_incremental_seconds": result["ours"]["incremental"]["dbt build"]["seconds"],
+        "lower_bound_seconds": lower,
+        "pandas_seconds": peer,
+        "ours_over_lower_bound": ours_full / lower,
+        "pandas_over_ours": peer / ours_full,
+        "incremental_over_full": ours_incremental / ours_full,
+        "dbt_incremental_over_full": result["ours"]["incremental"]["dbt build"]["seconds"]
+        / result["ours"]["full"]["dbt build"]["seconds"],
+        "peak_mb_ours": max(v["peak_mb"] for k in ("full", "incremental") for v in _stages(result["ours"][k])),
+        "values_per_second_ours": info["values"] / ours_full,
+        "values_per_second_lower_bound": info["values"] / lower,
+        "values_per_second_pandas": info["values"] / peer,
+    }
+    return result
+
+
+def _stages(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [record[s] for s in PIPELINE_STAGES if s in record]
+
+
+def print_results(results: list[dict[str, Any]], console) -> None:
+    from rich.table import Table
+
+    stages = Table(title="Our pipeline per stage: wall seconds (peak MB of the process)")
+    stages.add_column("scale")
+    stages.add_column("values", justify="right")
+    stages.add_column("run")
+    for stage in PIPELINE_STAGES:
+        stages.add_column(stage, justify="right")
+    stages.add_column("total s", justify="right")
+    stages.add_column("values/s", justify="right")
+    for r in results:
+        for kind in ("full", "incremental"):
+            record = r["ours"][kind]
+            total = _total(record, PIPELINE_STAGES)
+            cells = [
+                f"{record[s]['seconds']:.1f} ({record[s]['peak_mb']:,.0f})" if s in record else "—"
+                for s in PIPELINE_STAGES
+            ]
+            values = r["values"] if kind == "full" else record["rows_landed"]
+            stages.add_row(r["label"], f"{values:,}", kind, *cells, f"{total:.1f}", f"{values / total:,.0f}")
+    console.print(stages)
+
+    versus = Table(title="Same data, same scores: ours (full pipeline) against the lower bound and the pandas peer")
+    for col in (
+        "scale",
+        "ours s",
+        "DuckDB SQL s (peak MB)",
+        "pandas s (peak MB)",
+        "ours / lower bound",
+        "pandas / ours",
+        "incremental / full (dbt only)",
+        "ours peak MB",
+        "agree?",
+    ):
+        versus.add_column(col, justify="left" if col in ("scale", "agree?") else "right")
+    for r in results:
+        s = r["summary"]
+        problems = [f"{k}: {p}" for k, ps in r["differences"].items() for p in ps]
+        versus.add_row(
+            r["label"],
+            f"{s['ours_full_seconds']:.1f}",
+            f"{s['lower_bound_seconds']:.1f} ({r['duckdb']['scoring']['peak_mb']:,.0f})",
+            f"{s['pandas_seconds']:.1f} ({r['pandas']['scoring']['peak_mb']:,.0f})",
+            f"{s['ours_over_lower_bound']:.2f}",
+            f"{s['pandas_over_ours']:.2f}",
+            f"{s['incremental_over_full']:.2f} ({s['dbt_incremental_over_full']:.2f})",
+            f"{s['peak_mb_ours']:,.0f}",
+            "[green]yes: every score (1e-9) and rank[/]" if not problems else "[red]NO[/] " + "; ".join(problems),
+        )
+    console.print(versus)
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        for r in results[1:]:
+            factor = r["values"] / first["values"]
+            cost = r["summary"]["ours_full_seconds"] / first["summary"]["ours_full_seconds"]
+            dbt_cost = r["ours"]["full"]["dbt build"]["seconds"] / first["ours"]["full"]["dbt build"]["seconds"]
+            console.print(
+                f"{r['label']} vs {first['label']}: {factor:.1f}× the values cost {cost:.2f}× the time "
+                f"(dbt build {dbt_cost:.2f}×)"
+            )
+        del last
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", DEFAULT_SCALES))
+    parser.add_argument("--base-prefectures", type=int, default=DEFAULT_BASE_PREFECTURES)
+    parser.add_argument("--years", default="2015-2024")
+    parser.add_argument("--child", choices=["ours", "duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        result = _child_ours(args.dir) if args.child == "ours" else _child_baseline(args.dir, args.child)
+        (args.dir / f"result_{args.child}.json").write_text(json.dumps(result, indent=2))
+        return 0
+
+    from rich.console import Console
+
+    from orchestration import national
+
+    console = Console(width=max(160, Console().width))
+    a, _, b = args.years.partition("-")
+    years = list(range(int(a), int(b or a) + 1))
+    results = []
+    for scale in [s.strip() for s in args.scales.split(",") if s.strip()]:
+        prefectures = national.NATIONAL_PREFECTURES if scale == "national" else int(scale) * args.base_prefectures
+        label = scale if scale == "national" else f"{scale}×"
+        started = time.perf_counter()
+        results.append(bench_scale(label, prefectures, years, console))
+        console.print(f"  {label} done in {time.perf_counter() - started:.0f} s")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print_results(results, console)
+    console.print(f"machine: {os.cpu_count()} cores; results in {BENCH_DIR / 'results.json'}")
+    agree = all(not ps for r in results for ps in r["differences"].values())
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
