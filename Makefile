@@ -11,7 +11,7 @@ MANIFEST := target/manifest.json
 DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample clean help
+.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample national bench clean help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
@@ -19,6 +19,8 @@ help:
 	@echo "make test-spark  the same parity on a local Spark session (installs pyspark, about 460 MB)"
 	@echo "make ui     dagster dev on http://127.0.0.1:3000 (asset graph, checks, schedules, sensor, runs)"
 	@echo "make lint   ruff and sqlfluff"
+	@echo "make bench  benchmark at 1x, 4x, 16x and national scale against plain DuckDB SQL and pandas"
+	@echo "            (BENCH_SCALES=1,4 make bench for a subset; results in data/bench/results.json)"
 	@echo "make clean  remove the generated warehouse, landing sample and dbt artefacts"
 
 $(STAMP): pyproject.toml
@@ -76,6 +78,14 @@ format: setup
 
 sample: setup
 	$(PY) -m orchestration.sample_data --landing-dir data/landing
+
+# the national-like synthetic configuration and submissions in data/national/{seeds,landing}
+national: setup
+	$(PY) -m orchestration.national --out data/national
+
+# not part of CI: many minutes at the national scale
+bench: setup manifest
+	$(PY) -m orchestration.bench
 
 clean:
 	rm -rf data target logs .pytest_cache .dagster_home gx/uncommitted

@@ -10,6 +10,8 @@
 {#- an incremental run starts at quarter 1 of a year and carries each run of warnings in from the quarter before -#}
 {%- set carry_in = is_incremental() %}
 {%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}
+{%- set carried_quarters = "case when warning_island = " ~ range_start
+    ~ " and carried_is_warning then carried_warning_quarters else 0 end" if carry_in else "0" %}
 with
 
 {% if carry_in -%}
@@ -240,14 +242,7 @@ final as (
                 then row_number() over (
                         partition by region_code, indicator_code, is_warning, warning_island
                         order by quarter_sequence
-                    )
-                {%- if carry_in %}
-                    + case
-                        when warning_island = {{ range_start }} and carried_is_warning
-                            then carried_warning_quarters
-                        else 0
-                    end
-                {%- endif %}
+                    ) + {{ carried_quarters }}
             else 0
         end as integer) as consecutive_warning_quarters,
         case
