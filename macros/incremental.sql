@@ -102,3 +102,11 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- on-run-start: DuckDB's memory cap from HQD_DUCKDB_MEMORY_LIMIT (a global setting of the database instance). -#}
+{% macro apply_memory_limit() -%}
+    {%- set limit = env_var('HQD_DUCKDB_MEMORY_LIMIT', '') -%}
+    {%- if target.type == 'duckdb' and limit -%}
+        set memory_limit = '{{ limit }}'
+    {%- endif -%}
+{%- endmacro %}

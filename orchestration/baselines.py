@@ -12,6 +12,7 @@ the same two frames as scores_from_warehouse(), so orchestration/bench.py can co
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -132,6 +133,8 @@ from totals;
 def duckdb_scores(landing_dir: Path, seeds_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     files = sorted(str(p) for p in Path(landing_dir).rglob("*.csv"))
     con = duckdb.connect()
+    if limit := os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):  # the same cap as the warehouse's DuckDB
+        con.execute(f"set memory_limit = '{limit}'")
     seeds = "'" + str(seeds_dir).replace("'", "''") + "'"
     for statement in DUCKDB_SQL.replace("$seeds", seeds).split(";"):
         if statement.strip():

@@ -79,6 +79,8 @@ def ingest_landing(settings: Settings, on_file: Callable[[Path], None] | None = 
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.warehouse))
     try:
+        if limit := os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):  # as dbt's on-run-start hook sets it
+            con.execute(f"set memory_limit = '{limit}'")
         return ingest.ingest_landing(settings.landing_dir, con, on_file=on_file)
     finally:
         con.close()

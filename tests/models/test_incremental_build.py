@@ -1,6 +1,6 @@
 """An incremental build after new submissions land gives exactly what a full rebuild gives: every mart, every row.
 
-The sample is built without its last quarter (2024Q4) and without the 苏州 2023 correction; then both land and
+The sample (2022-2024) is built without its last quarter (2024Q4) and without the 苏州 2023 correction; then both land and
 the next `dbt build` is incremental. A copy of that warehouse rebuilt with --full-refresh is the reference.
 """
 
@@ -41,7 +41,7 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("incremental")
     landing, held_back = root / "landing", root / "held_back"
-    sample_data.generate_sample(landing)
+    sample_data.generate_sample(landing, years=[2022, 2023, 2024])  # three years keep it quick
     for path in sorted(landing.rglob("*.csv")):
         rel = path.relative_to(landing).as_posix()
         if any(part in rel for part in LATE):
@@ -84,7 +84,7 @@ def test_incremental_build_equals_full_rebuild(incremental_and_full: tuple[Path,
                 diff = a.merge(b, how="outer", indicator=True).query("_merge != 'both'")
                 pytest.fail(f"{schema}.{table} differs from the full rebuild:\n{diff.head(6).to_string()}")
             compared += signature[0]
-    assert compared > 500_000  # 669,393 rows in 17 tables when written
+    assert compared > 200_000
     assert mine.execute("select count(*) from marts.fct_monitoring_warnings where period_code = '2024Q4'").fetchone()[0]
 
 
@@ -98,4 +98,4 @@ def test_incremental_build_recomputed_only_the_touched_years(incremental_and_ful
     warnings = (run / "marts" / "monitoring" / "fct_monitoring_warnings.sql").read_text(encoding="utf-8")
     assert "assessment_year = 2022 and quarter = 4" in warnings  # carried in from 2022Q4
     validated = (run / "intermediate" / "submissions" / "int_submissions_validated.sql").read_text(encoding="utf-8")
-    assert "load_seq > 456" not in validated and "load_seq > 442" in validated
+    assert "load_seq > 181" in validated  # 195 files, 14 held back
