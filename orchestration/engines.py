@@ -248,7 +248,10 @@ def mart_primary_keys(manifest_path: Path) -> dict[str, str]:
         if node["resource_type"] != "model" or "marts" not in node["fqn"]:
             continue
         for column in node["columns"].values():
-            if any(c["type"] == "primary_key" for c in column.get("constraints", [])):
+            # a primary_key constraint, or (large incremental marts) meta.primary_key with a unique test
+            if any(c["type"] == "primary_key" for c in column.get("constraints", [])) or (column.get("meta") or {}).get(
+                "primary_key"
+            ):
                 keys[node["name"]] = column["name"]
     return keys
 

@@ -137,7 +137,8 @@ def run_dbt_build(
         for r in (result.result or [])
         if str(r.status).lower() in {"error", "fail", "runtime error"}
     ]
-    nodes = len(result.result or [])
+    # the on-run-start/end hooks come back as results too; they are not nodes of the project
+    nodes = sum(1 for r in (result.result or []) if getattr(r.node, "resource_type", None) != "operation")
     return DbtBuildResult(bool(result.success), nodes, failures)
 
 
