@@ -254,9 +254,10 @@ def compare(
 ) -> list[str]:
     """Where `other` differs from `reference`: scores beyond the tolerance, ranks, missing or extra rows."""
     problems = []
-    for (ref, oth), keys, value in (
-        ((reference[0], other[0]), ["assessment_year", "region_code", "indicator_code"], "score_points"),
-        ((reference[1], other[1]), ["assessment_year", "region_code"], "total_score"),
+    # the warehouse keeps every score in decimal(38, 10): a total of 100 such scores may be off by 100 × 0.5e-10
+    for (ref, oth), keys, value, tol in (
+        ((reference[0], other[0]), ["assessment_year", "region_code", "indicator_code"], "score_points", tolerance),
+        ((reference[1], other[1]), ["assessment_year", "region_code"], "total_score", 10 * tolerance),
     ):
         joined = ref.merge(oth, on=keys, how="outer", suffixes=("", "_other"), indicator=True)
         unmatched = joined[joined["_merge"] != "both"]
@@ -265,10 +266,10 @@ def compare(
                 f"{len(unmatched)} {value} rows only on one side, e.g. {unmatched[keys].head(2).to_dict('records')}"
             )
         both = joined[joined["_merge"] == "both"]
-        off = both[(both[value] - both[f"{value}_other"]).abs() > tolerance]
+        off = both[(both[value] - both[f"{value}_other"]).abs() > tol]
         if len(off):
             example = off[[*keys, value, f"{value}_other"]].head(2).to_dict("records")
-            problems.append(f"{len(off)} {value} differ by more than {tolerance}, e.g. {example}")
+            problems.append(f"{len(off)} {value} differ by more than {tol:g}, e.g. {example}")
         ranks = both[both["rank_in_class"].astype(int) != both["rank_in_class_other"].astype(int)]
         if len(ranks):
             problems.append(f"{len(ranks)} ranks differ ({value} rows), e.g. {ranks[keys].head(2).to_dict('records')}")
