@@ -318,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", DEFAULT_SCALES))
     parser.add_argument("--base-prefectures", type=int, default=DEFAULT_BASE_PREFECTURES)
     parser.add_argument("--years", default="2015-2024")
+    parser.add_argument("--report", action="store_true", help="print data/bench/results.json again, nothing run")
     parser.add_argument("--child", choices=["ours", "duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -331,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration import national
 
     console = Console(width=max(160, Console().width))
+    if args.report:
+        every = json.loads((BENCH_DIR / "results.json").read_text())
+        for r in every:  # compared again with the current rules
+            if (BENCH_DIR / r["label"].replace("×", "x") / "scores_ours.pkl").is_file():
+                r["differences"] = _compare(BENCH_DIR / r["label"].replace("×", "x"))
+        print_results(every, console)
+        return 0 if all(not ps for r in every for ps in r["differences"].values()) else 1
     a, _, b = args.years.partition("-")
     years = list(range(int(a), int(b or a) + 1))
     results = []
