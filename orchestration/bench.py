@@ -304,11 +304,13 @@ def print_results(results: list[dict[str, Any]], console) -> None:
         first, last = results[0], results[-1]
         for r in results[1:]:
             factor = r["values"] / first["values"]
-            cost = r["summary"]["ours_full_seconds"] / first["summary"]["ours_full_seconds"]
+            # like for like: the stages both runs have (the quality stage is left out above a size)
+            common = tuple(st for st in PIPELINE_STAGES if st in r["ours"]["full"] and st in first["ours"]["full"])
+            cost = _total(r["ours"]["full"], common) / _total(first["ours"]["full"], common)
             dbt_cost = r["ours"]["full"]["dbt build"]["seconds"] / first["ours"]["full"]["dbt build"]["seconds"]
             console.print(
                 f"{r['label']} vs {first['label']}: {factor:.1f}× the values cost {cost:.2f}× the time "
-                f"(dbt build {dbt_cost:.2f}×)"
+                f"of {', '.join(common)} (dbt build alone {dbt_cost:.2f}×)"
             )
         del last
 
