@@ -315,12 +315,49 @@ def print_results(results: list[dict[str, Any]], console) -> None:
         del last
 
 
+def markdown(results: list[dict[str, Any]]) -> str:
+    def cell(record: dict[str, Any], stage: str) -> str:
+        if stage not in record:
+            return "not run" if stage == "quality checks" else "—"
+        return f"{record[stage]['seconds']:.1f} s ({record[stage]['peak_mb'] / 1024:.1f} GB)"
+
+    lines = [
+        "| scale | values | run | " + " | ".join(PIPELINE_STAGES) + " | total | values/s |",
+        "|---|---:|---|" + "---:|" * (len(PIPELINE_STAGES) + 2),
+    ]
+    for r in results:
+        for kind in ("full", "incremental"):
+            record = r["ours"][kind]
+            total = _total(record, PIPELINE_STAGES)
+            values = r["values"] if kind == "full" else record["rows_landed"]
+            stages = " | ".join(cell(record, st) for st in PIPELINE_STAGES)
+            lines.append(f"| {r['label']} | {values:,} | {kind} | {stages} | {total:.1f} s | {values / total:,.0f} |")
+    lines += [
+        "",
+        "| scale | ours (full pipeline) | lower bound: DuckDB SQL | pandas peer | ours / lower bound | pandas / ours "
+        "| incremental / full: pipeline (dbt build) | ours peak | all three agree |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        s = r["summary"]
+        agree = "yes" if not any(r["differences"].values()) else "NO"
+        lines.append(
+            f"| {r['label']} | {s['ours_full_seconds']:.1f} s | {s['lower_bound_seconds']:.1f} s "
+            f"({r['duckdb']['scoring']['peak_mb'] / 1024:.1f} GB) | {s['pandas_seconds']:.1f} s "
+            f"({r['pandas']['scoring']['peak_mb'] / 1024:.1f} GB) | {s['ours_over_lower_bound']:.1f} "
+            f"| {s['pandas_over_ours']:.3f} | {s['incremental_over_full']:.2f} ({s['dbt_incremental_over_full']:.2f}) "
+            f"| {s['peak_mb_ours'] / 1024:.1f} GB | {agree} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", DEFAULT_SCALES))
     parser.add_argument("--base-prefectures", type=int, default=DEFAULT_BASE_PREFECTURES)
     parser.add_argument("--years", default="2015-2024")
     parser.add_argument("--report", action="store_true", help="print data/bench/results.json again, nothing run")
+    parser.add_argument("--markdown", action="store_true", help="the stored results as Markdown tables (README)")
     parser.add_argument("--child", choices=["ours", "duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -334,12 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration import national
 
     console = Console(width=max(160, Console().width))
-    if args.report:
+    if args.markdown or args.report:
         every = json.loads((BENCH_DIR / "results.json").read_text())
         for r in every:  # compared again with the current rules
             if (BENCH_DIR / r["label"].replace("×", "x") / "scores_ours.pkl").is_file():
                 r["differences"] = _compare(BENCH_DIR / r["label"].replace("×", "x"))
-        print_results(every, console)
+        if args.markdown:
+            print(markdown(every))
+        else:
+            print_results(every, console)
         return 0 if all(not ps for r in every for ps in r["differences"].values()) else 1
     a, _, b = args.years.partition("-")
     years = list(range(int(a), int(b or a) + 1))
