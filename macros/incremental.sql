@@ -8,7 +8,9 @@
                   monitoring and two-colour rows depend on that year and the ones before it, never after),
     and replaces them (delete+insert on load_seq, assessment year or file). A model that failed or was not
     selected keeps its old watermark and catches up next time; a changed model or seed (new fingerprint), a
-    missing state row or --full-refresh recomputes everything. On Spark the models are plain tables. -#}
+    missing state row or --full-refresh recomputes everything. On Spark the models are plain tables.
+    Macros, dbt_project.yml and profiles.yml are not in the fingerprint (dbt's graph has no macro checksums):
+    after changing one of them, build once with --full-refresh. -#}
 
 {% macro incremental_materialization() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
