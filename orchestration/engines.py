@@ -243,17 +243,19 @@ def mart_primary_keys(manifest_path: Path) -> dict[str, str]:
     import json
 
     manifest = json.loads(manifest_path.read_text())
-    keys = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or "marts" not in node["fqn"]:
-            continue
-        for column in node["columns"].values():
-            # a primary_key constraint, or (large incremental marts) meta.primary_key with a unique test
-            if any(c["type"] == "primary_key" for c in column.get("constraints", [])) or (column.get("meta") or {}).get(
-                "primary_key"
-            ):
-                keys[node["name"]] = column["name"]
-    return keys
+
+    def is_key(column: dict) -> bool:
+        # a primary_key constraint, or (large incremental marts) meta.primary_key beside a unique test
+        constrained = any(c["type"] == "primary_key" for c in column.get("constraints", []))
+        return constrained or bool((column.get("meta") or {}).get("primary_key"))
+
+    return {
+        node["name"]: column["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and "marts" in node["fqn"]
+        for column in node["columns"].values()
+        if is_key(column)
+    }
 
 
 def compare_relation(

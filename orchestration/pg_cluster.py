@@ -69,11 +69,12 @@ class PostgresCluster:
             host="127.0.0.1", port=self.port, user=user or self.superuser, password="", dbname=self.database
         )
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess:
-        command = [str(self.bin_dir / args[0]), *args[1:]]
-        if self.run_as:
-            command = ["runuser", "-u", self.run_as, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True)
+    def _command(self, program: str, *args: str) -> list[str]:
+        command = [str(self.bin_dir / program), *args]
+        return ["runuser", "-u", self.run_as, "--", *command] if self.run_as else command
+
+    def _run(self, program: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(self._command(program, *args), check=True, capture_output=True, text=True)
 
     @classmethod
     def start(cls, database: str = "hqd") -> "PostgresCluster":
@@ -139,11 +140,9 @@ class PostgresCluster:
 
     def stop(self) -> None:
         if self.data_dir.exists():
-            subprocess.run(
-                ([*(["runuser", "-u", self.run_as, "--"] if self.run_as else [])])
-                + [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
-                capture_output=True,
-            )
+            # no check: a cluster that never started has nothing to stop, and its folder goes either way
+            stop = self._command("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+            subprocess.run(stop, capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

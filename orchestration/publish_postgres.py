@@ -16,6 +16,7 @@ the build's own marts schema when the warehouse itself runs on the same server.
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,11 @@ class PostgresPublication:
 
 def _identifier(name: str, what: str) -> str:
     """Schema and role names come from configuration: plain lower-case identifiers only, quoted."""
-    if not name or not name.replace("_", "a").isalnum() or not name.isascii() or name != name.lower():
-        raise ValueError(f"{what} {name!r} is not a plain lower-case identifier (letters, digits, underscores)")
-    if len(name) > 50:
-        raise ValueError(f"{what} {name!r} is longer than 50 characters")
+    # 50, not PostgreSQL's 63: the loading schema adds "__loading"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,49}", name):
+        raise ValueError(
+            f"{what} {name!r} is not a plain lower-case identifier (letters, digits, underscores; at most 50)"
+        )
     return '"' + name + '"'
 
 

@@ -1,11 +1,6 @@
 -- Every (year, region, indicator) the year's rules assess, scored within its peer group (same year,
 -- level and class). A region with no usable value scores 0, ranks last and is flagged; nothing is imputed.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='sync_all_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 grid as (

@@ -1,11 +1,6 @@
 -- The accepted rows, each marked current or superseded. The latest load of a (region, indicator, period)
 -- wins; within one file the later row wins (identical duplicates only: conflicting ones were rejected).
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='period_year',
-    on_schema_change='sync_all_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='period_year') }}
 with
 
 validated as (

@@ -1,11 +1,6 @@
 -- Every staged row resolved against the year's configuration, with the first reason it cannot be used
 -- (null when it can). Accepted and rejected rows both come from here, so none can be lost between them.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='load_seq',
-    on_schema_change='sync_all_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='load_seq') }}
 with
 
 submissions as (

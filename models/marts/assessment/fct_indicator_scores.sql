@@ -1,10 +1,5 @@
 -- One row per assessed (year, region, indicator): the value, how it was scored and the points it earned.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 scores as (

@@ -1,12 +1,7 @@
 -- 条线: per year, region and lead department (牵头部门), the indicators it answers for, their weight, the
 -- points scored, the score rate, and its rank among the same department of the other regions in the class
 -- ("市发改委 6 indicators, 19 points, scored 16.8, first in class Ⅱ"). Equal scores share the better rank.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 scores as (

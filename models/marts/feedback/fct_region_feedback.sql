@@ -2,12 +2,7 @@
 -- class, points won and lost, the class average and best value, and whether the indicator is a strength
 -- (ranked in the class's top 2) or a weakness (in the class's bottom 2, or among the region's three
 -- biggest losses of points). The region's counts of first places and top-2 places ride along.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 scores as (

@@ -1,12 +1,7 @@
 -- Quarterly monitoring (季度监测) and 红黄蓝 warnings: for each region, assessed indicator and quarter, the
 -- year-to-date value against the pro-rata target (序时进度). A flow's annual target is pro-rated by
 -- quarter / 4; a stock's or rate's applies as is. Half-year evaluation (半年评估) is the Q2 rows.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 {#- an incremental run starts at quarter 1 of a year and carries each run of warnings in from the quarter before -#}
 {%- set carry_in = is_incremental() %}
 {%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}

@@ -1,11 +1,6 @@
 -- 红绿双色 analysis: each current value (annual and year-to-date quarterly) against its class average
 -- (green better, red worse, by direction) and against the same period of the previous year.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 assessed as (

@@ -1,11 +1,6 @@
 -- Every accepted submission row, converted to its indicator's unit. Resubmissions stay queryable: the
 -- latest load of a (region, indicator, period) is current and feeds the scores, earlier ones are superseded.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='assessment_year',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
 accepted as (

@@ -1,10 +1,5 @@
 -- Every landed row that cannot be used, with its reason and everything needed to find and fix it.
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='load_seq',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='load_seq') }}
 with
 
 rejected as (

@@ -2,12 +2,7 @@
 -- how many were rejected for each reason with the first examples (row and value as sent), and the files
 -- that could not be read at all.
 {%- set string_type = api.Column.translate_type("string") %}
-{{ config(
-    materialized=hqd.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='file_hash',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='file_hash') }}
 with
 
 accepted as (
