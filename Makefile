@@ -47,14 +47,14 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 manifest: $(MANIFEST)
 
 run: setup manifest
-	$(PY) -m orchestration.cli run $(ARGS)
+	$(PY) -m hqd.cli run $(ARGS)
 
 # the same models on another engine (README, "PostgreSQL and Spark"): HQD_PG_* name the server
 run-postgres: setup manifest
-	$(PY) -m orchestration.engines build --target postgres
+	$(PY) -m hqd.engines build --target postgres
 
 run-spark: setup-spark manifest
-	$(PY) -m orchestration.engines build --target spark
+	$(PY) -m hqd.engines build --target spark
 
 ui: setup manifest
 	mkdir -p $(DAGSTER_HOME)
@@ -77,15 +77,15 @@ format: setup
 	HQD_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff fix models tests/dbt
 
 sample: setup
-	$(PY) -m orchestration.sample_data --landing-dir data/landing
+	$(PY) -m tools.sample_data --landing-dir data/landing
 
 # the national-like synthetic configuration and submissions in data/national/{seeds,landing}
 national: setup
-	$(PY) -m orchestration.national --out data/national
+	$(PY) -m tools.national --out data/national
 
 # not part of CI: many minutes at the national scale
 bench: setup manifest
-	$(PY) -m orchestration.bench
+	$(PY) -m tools.bench
 
 clean:
 	rm -rf data target logs .pytest_cache .dagster_home gx/uncommitted

@@ -20,7 +20,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration import quality
+from hqd import quality
 from orchestration.resources import WarehouseResource
 
 

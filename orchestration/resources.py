@@ -7,8 +7,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 
-from orchestration import pipeline
-from orchestration.pipeline import PROJECT_DIR
+from hqd import pipeline
+from hqd.pipeline import PROJECT_DIR
 
 
 def default_paths() -> dict[str, str]:

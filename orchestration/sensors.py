@@ -10,7 +10,7 @@ import json
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.ingest import landing_files
+from hqd.landing.ingest import landing_files
 from orchestration.jobs import annual_assessment_job
 from orchestration.resources import WarehouseResource
 

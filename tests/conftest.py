@@ -40,7 +40,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     """`hqd run` exactly as a user runs it, but on a throwaway warehouse, landing folder and dbt target."""
     from rich.console import Console
 
-    from orchestration import cli
+    from hqd import cli
 
     root = tmp_path_factory.mktemp("e2e")
     mp = pytest.MonkeyPatch()
@@ -86,7 +86,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A private PostgreSQL cluster on a free port for this test session, removed afterwards."""
-    from orchestration.pg_cluster import PostgresCluster
+    from tests.support.pg_cluster import PostgresCluster
 
     cluster = PostgresCluster.start()
     try:
@@ -97,7 +97,7 @@ def postgres_cluster():
 
 def _settings_for_engine_build(built_warehouse: BuiltWarehouse, root: Path):
     """dbt on another engine reads the end-to-end run's landed data; its target and logs go to `root`."""
-    from orchestration import pipeline
+    from hqd import pipeline
 
     return pipeline.Settings(
         warehouse=built_warehouse.path,
@@ -110,7 +110,7 @@ def _settings_for_engine_build(built_warehouse: BuiltWarehouse, root: Path):
 @pytest.fixture(scope="session")
 def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
     """The end-to-end run's landed raw tables copied into the private cluster, and one dbt build there."""
-    from orchestration import engines
+    from hqd import engines
 
     root = tmp_path_factory.mktemp("postgres")
     mp = pytest.MonkeyPatch()
@@ -131,7 +131,7 @@ def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
 @pytest.fixture(scope="session")
 def spark_build(built_warehouse, tmp_path_factory):
     """The same on a local Spark session whose tables and metastore live in a temporary folder."""
-    from orchestration import engines
+    from hqd import engines
 
     root = tmp_path_factory.mktemp("spark")
     spark = engines.spark_session(engines.SparkLocation(root / "spark"))

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, MetadataValue, multi_asset
 
-from orchestration import ingest
+from hqd.landing import ingest
 from orchestration.resources import WarehouseResource
 
 
@@ -47,7 +47,7 @@ RAW_SPECS = [
 def raw_submissions(context: AssetExecutionContext, config: PeriodConfig, warehouse: WarehouseResource):
     import duckdb
 
-    from orchestration import sample_data
+    from tools import sample_data
 
     landing = warehouse.landing_path
     if warehouse.generate_sample_if_empty and sample_data.landing_is_empty(landing):

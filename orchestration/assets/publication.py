@@ -5,7 +5,7 @@ import json
 
 from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
 
-from orchestration import publish
+from hqd.publication import files as publish
 from orchestration.assets.dbt import hqd_dbt_assets
 from orchestration.checks import outcomes_path
 from orchestration.resources import WarehouseResource
@@ -51,8 +51,8 @@ def published_marts(context: AssetExecutionContext, config: PublishConfig, wareh
     context.log.info(f"published {len(rows)} marts to {publication.release_dir}")
     server = {}
     if warehouse.publish_postgres:
-        from orchestration.engines import PostgresConnection
-        from orchestration.publish_postgres import publish_release_to_postgres
+        from hqd.engines import PostgresConnection
+        from hqd.publication.postgres import publish_release_to_postgres
 
         pg = PostgresConnection.from_env()
         try:

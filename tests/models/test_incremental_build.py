@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import pipeline, sample_data
+from hqd import pipeline
+from tools import sample_data
 
 LATE = ("2024/2024Q4/", "_更正.csv")
 

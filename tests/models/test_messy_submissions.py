@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration import pipeline
+from hqd import pipeline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messy_submissions"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestration import cli, pipeline
-from orchestration.config_check import validate_config
+from hqd import cli, pipeline
+from hqd.config_check import validate_config
 
 
 def test_main_job_succeeds_and_prints_the_year(built_warehouse):

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from orchestration import checks, quality
+from hqd import quality
+from orchestration import checks
 from orchestration.definitions import make_definitions
 from orchestration.resources import WarehouseResource
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import engines, pipeline, sample_data
+from hqd import engines, pipeline
+from tools import sample_data
 
 DATABASE = "hqd_incremental"
 

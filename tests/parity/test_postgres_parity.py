@@ -5,8 +5,8 @@ raw tables into a private cluster and runs one `dbt build` there: seeds, every m
 unit test. Every mart is then read back from both engines and compared key by key and cell by cell.
 """
 
-from orchestration import engines
-from orchestration.pipeline import PROJECT_DIR
+from hqd import engines
+from hqd.pipeline import PROJECT_DIR
 
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 

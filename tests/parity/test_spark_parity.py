@@ -7,8 +7,8 @@ warehouse in a temporary folder and runs one `dbt build` there, seeds, models, d
 
 import pytest
 
-from orchestration import engines
-from orchestration.pipeline import PROJECT_DIR
+from hqd import engines
+from hqd.pipeline import PROJECT_DIR
 
 pytestmark = pytest.mark.spark
 

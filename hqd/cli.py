@@ -1,7 +1,7 @@
 """`hqd run`: the main job on a terminal, with progress while it runs and the year's result at the end.
 
-    python -m orchestration.cli run [--year 2023] [--landing-dir DIR] [--warehouse FILE] [--no-generate]
-    python -m orchestration.cli check-config
+    python -m hqd.cli run [--year 2023] [--landing-dir DIR] [--warehouse FILE] [--no-generate]
+    python -m hqd.cli check-config
 
 HQD_WAREHOUSE and HQD_LANDING_DIR set the default paths. Exit codes: 0 success, 1 build or test failure or
 an unreadable landing file, 2 configuration error.
@@ -19,8 +19,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from orchestration import pipeline
-from orchestration.config_check import ConfigError
+from hqd import pipeline
+from hqd.config_check import ConfigError
 
 # bound to the real stdout now: dagster-dbt echoes dbt's log to sys.stdout, which the run redirects to a file
 console = Console(file=sys.stdout)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         # the job's quality checks, summary and publication read the embedded warehouse
         console.print(
             f"[bold red]HQD_TARGET={settings.target}[/]: `make run` runs on the embedded DuckDB warehouse; "
-            f"build on {settings.target} with `make run-{settings.target}` (python -m orchestration.engines build)."
+            f"build on {settings.target} with `make run-{settings.target}` (python -m hqd.engines build)."
         )
         return 2
     started = time.perf_counter()

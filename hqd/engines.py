@@ -4,9 +4,9 @@ Ingest always lands files in the DuckDB file first (it is the landing store: dec
 one place). For another engine the landed `raw` tables are then copied there in bulk (CSV `COPY` into
 PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's target in profiles.yml.
 
-    python -m orchestration.engines build --target postgres      # HQD_PG_* say where the server is
-    python -m orchestration.engines build --target spark         # a local Spark session (pyspark)
-    python -m orchestration.engines compare --target postgres    # every mart there against the DuckDB marts
+    python -m hqd.engines build --target postgres      # HQD_PG_* say where the server is
+    python -m hqd.engines build --target spark         # a local Spark session (pyspark)
+    python -m hqd.engines compare --target postgres    # every mart there against the DuckDB marts
 """
 
 import argparse
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import ingest
+from hqd.landing import ingest
 
 RAW_TABLES = ("landing_files", "load_errors", "submissions")
 TARGETS = ("duckdb", "postgres", "spark")
@@ -166,7 +166,7 @@ class SparkLocation:
 
     @classmethod
     def from_env(cls) -> "SparkLocation":
-        from orchestration.pipeline import PROJECT_DIR
+        from hqd.pipeline import PROJECT_DIR
 
         root = Path(os.environ.get("HQD_SPARK_DIR", "data/spark"))
         return cls(root if root.is_absolute() else PROJECT_DIR / root)
@@ -313,7 +313,7 @@ def build_on(target: str, settings, spark_location: SparkLocation | None = None,
 
     Returns (raw row counts copied, the dbt build result, seconds per stage).
     """
-    from orchestration import pipeline
+    from hqd import pipeline
 
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -351,7 +351,7 @@ def copy_raw(target: str, source: duckdb.DuckDBPyConnection, spark_location: Spa
 
 def build_with_dbt(target: str, settings):
     """One `dbt build` (seeds, models, data tests, unit tests) against the target engine."""
-    from orchestration import pipeline
+    from hqd import pipeline
 
     return pipeline.run_dbt_build(dataclasses.replace(settings, target=target))
 
@@ -360,9 +360,10 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from orchestration import pipeline, sample_data
+    from hqd import pipeline
+    from tools import sample_data
 
-    parser = argparse.ArgumentParser(prog="python -m orchestration.engines", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m hqd.engines", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="ingest, copy raw to the target engine, one dbt build there")
     build.add_argument("--target", choices=TARGETS, default=os.environ.get("HQD_TARGET", "postgres"))
@@ -404,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
 def _compare_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from orchestration.pipeline import PROJECT_DIR, default_paths
+    from hqd.pipeline import PROJECT_DIR, default_paths
 
     console = Console()
     keys = mart_primary_keys(PROJECT_DIR / "target" / "manifest.json")

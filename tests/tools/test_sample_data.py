@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.sample_data import (
+from tools.sample_data import (
     DEFECTS,
     HEADER,
     MISSING_DASH,
@@ -487,10 +487,10 @@ def test_cli_messy_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def _ingested(landing: Path) -> pd.DataFrame:
-    """raw.submissions of a landing folder, as orchestration.ingest decodes it (NFKC, t2s, trimmed)."""
+    """raw.submissions of a landing folder, as hqd.landing.ingest decodes it (NFKC, t2s, trimmed)."""
     import duckdb
 
-    from orchestration.ingest import ingest_landing
+    from hqd.landing.ingest import ingest_landing
 
     con = duckdb.connect()
     try:

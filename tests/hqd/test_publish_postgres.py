@@ -6,8 +6,8 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from orchestration import engines
-from orchestration.publish_postgres import publish_release_to_postgres
+from hqd import engines
+from hqd.publication.postgres import publish_release_to_postgres
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """A national-like synthetic configuration and its submissions, for benchmarks at scale.
 
-    python -m orchestration.national --out DIR [--prefectures 330] [--years 2015-2024] [--seed N]
+    python -m tools.national --out DIR [--prefectures 330] [--years 2015-2024] [--seed N]
 
 writes, deterministically (numpy ``default_rng`` streams from ``seed``; same arguments, same bytes):
 
@@ -426,7 +426,7 @@ def _parse_years(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.national", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.national", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--out", type=Path, default=PROJECT_ROOT / "data" / "national", help="writes OUT/seeds and OUT/landing"
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.config_check import ConfigError, check_config, validate_config
+from hqd.config_check import ConfigError, check_config, validate_config
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import publish as publish_module
-from orchestration.publish import (
+from hqd.publication import files as publish_module
+from hqd.publication.files import (
     CheckOutcome,
     Publication,
     PublicationBlocked,

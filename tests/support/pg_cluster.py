@@ -3,7 +3,7 @@
 The parity and publication tests start one and remove it afterwards; it is also the quickest way to try the
 postgres target by hand:
 
-    python -m orchestration.pg_cluster        # starts one, prints the HQD_PG_* settings, stops on Enter
+    python -m tests.support.pg_cluster        # starts one, prints the HQD_PG_* settings, stops on Enter
 
 It needs the PostgreSQL server binaries (Debian/Ubuntu package `postgresql`: /usr/lib/postgresql/<v>/bin).
 PostgreSQL refuses to run as root, so under root the cluster runs as the `postgres` system user.
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.engines import PostgresConnection
+from hqd.engines import PostgresConnection
 
 
 class PostgresUnavailable(RuntimeError):

@@ -798,7 +798,7 @@ class _Messy:
 def _messy_context(rate: float, seed: int, regions: pd.DataFrame, ind: pd.DataFrame, years: Sequence[int]) -> _Messy:
     import opencc
 
-    from orchestration.ingest import decode_text  # the warehouse's own decoding decides what is safe
+    from hqd.landing.ingest import decode_text  # the warehouse's own decoding decides what is safe
 
     s2t = opencc.OpenCC("s2t")
 
@@ -1264,7 +1264,7 @@ def _parse_years(text: str) -> list[int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.sample_data",
+        prog="python -m tools.sample_data",
         description="Write deterministic sample submissions (高质量发展综合考核) into a landing folder.",
     )
     parser.add_argument("--landing-dir", type=Path, required=True)

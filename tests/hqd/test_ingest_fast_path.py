@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import ingest, national, sample_data
+from hqd.landing import ingest
+from tools import national, sample_data
 
 COLUMNS = (
     "file_hash, file_name, sheet_name, row_number, column_number, "

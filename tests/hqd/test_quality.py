@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration import quality
+from hqd import quality
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MODELS_DIR = PROJECT_DIR / "models"

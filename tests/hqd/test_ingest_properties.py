@@ -1,4 +1,4 @@
-"""Property-based tests of orchestration.ingest: junk in the cells of a well-formed CSV never crashes the
+"""Property-based tests of hqd.landing.ingest: junk in the cells of a well-formed CSV never crashes the
 load and never loses a row, and every cell lands verbatim in the *_raw columns.
 
 Three ingest bugs found this way are kept as regression tests at the end: a line separator (U+0085, U+2028,
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from orchestration.ingest import FIELDS, ingest_landing
+from hqd.landing.ingest import FIELDS, ingest_landing
 
 HEADER = ("地区代码", "地区名称", "指标代码", "指标名称", "统计期", "数值", "单位")
 RAW_COLUMNS = [f"{f}_raw" for f in FIELDS]  # same order as HEADER

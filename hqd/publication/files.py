@@ -331,7 +331,7 @@ def _fsync(path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.publish",
+        prog="python -m hqd.publication.files",
         description="Publish the warehouse marts as a read-only release for BI readers (no quality checks).",
     )
     parser.add_argument("--warehouse", type=Path, required=True, help="the writer's DuckDB file")

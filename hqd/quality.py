@@ -556,7 +556,7 @@ def build_data_docs(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m orchestration.quality --warehouse PATH`: run every suite; exit 1 if a blocking one failed."""
+    """`python -m hqd.quality --warehouse PATH`: run every suite; exit 1 if a blocking one failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--expectations-dir", type=Path, default=EXPECTATIONS_DIR)

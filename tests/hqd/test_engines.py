@@ -6,7 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration import engines
+from hqd import engines
 
 
 def test_postgres_types_keep_values_exact():

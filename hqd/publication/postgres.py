@@ -10,8 +10,8 @@ BI tools (`grant hqd_bi to superset_reader`). It holds USAGE on the published sc
 and nothing else: no write on any table, no create in any schema, no access to raw, staging, intermediate or
 the build's own marts schema when the warehouse itself runs on the same server.
 
-    python -m orchestration.publish_postgres                 # the current release, HQD_PG_* for the server
-    python -m orchestration.publish_postgres --schema bi --reader-role bi_readers
+    python -m hqd.publication.postgres                 # the current release, HQD_PG_* for the server
+    python -m hqd.publication.postgres --schema bi --reader-role bi_readers
 """
 
 import argparse
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import publish
-from orchestration.engines import PostgresConnection, copy_tables_to_postgres
+from hqd.engines import PostgresConnection, copy_tables_to_postgres
+from hqd.publication import files as publish
 
 DEFAULT_SCHEMA = "hqd_marts"
 DEFAULT_READER_ROLE = "hqd_bi"
@@ -95,10 +95,10 @@ def publish_release_to_postgres(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orchestration.pipeline import default_paths
+    from hqd.pipeline import default_paths
 
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.publish_postgres", description=__doc__.split("\n")[0]
+        prog="python -m hqd.publication.postgres", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--release", type=Path, help="a release folder (default: <publish_dir>/current)")
     parser.add_argument("--schema", default=os.environ.get("HQD_PG_PUBLISH_SCHEMA", DEFAULT_SCHEMA))

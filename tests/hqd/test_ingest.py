@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from orchestration.ingest import decode_text, ingest_landing
+from hqd.landing.ingest import decode_text, ingest_landing
 
 HEADER = "地区代码,地区名称,指标代码,指标名称,统计期,数值,单位\n"
 

@@ -1,6 +1,6 @@
 """`make bench`: what the warehouse costs at scale, against the lower bound and the pandas peer.
 
-    python -m orchestration.bench [--scales 1,4,16,national] [--base-prefectures 5] [--years 2015-2024]
+    python -m tools.bench [--scales 1,4,16,national] [--base-prefectures 5] [--years 2015-2024]
     BENCH_SCALES=1,4 make bench          # a quick subset
 
 For each scale the synthetic configuration and submissions are generated (orchestration/national.py; scale k
@@ -68,7 +68,9 @@ def _stage(record: dict[str, Any], name: str, work: Callable[[], Any]) -> Any:
 
 # --- the child processes ---------------------------------------------------------------------------------------
 def _child_ours(out: Path) -> dict[str, Any]:
-    from orchestration import baselines, pipeline, publish, quality
+    from hqd import pipeline, quality
+    from hqd.publication import files as publish
+    from tools import baselines
 
     settings = pipeline.Settings()
     settings.warehouse = out / "warehouse" / "hqd.duckdb"
@@ -131,7 +133,7 @@ def _child_ours(out: Path) -> dict[str, Any]:
 
 
 def _child_baseline(out: Path, which: str) -> dict[str, Any]:
-    from orchestration import baselines
+    from tools import baselines
 
     landing, seeds = out / "landing", out / "seeds"
     record: dict[str, Any] = {}
@@ -144,7 +146,7 @@ def _child_baseline(out: Path, which: str) -> dict[str, Any]:
 
 # --- the parent ---------------------------------------------------------------------------------------------------
 def _prepare(label: str, prefectures: int, years: list[int]) -> tuple[Path, dict[str, Any]]:
-    from orchestration import national
+    from tools import national
 
     out = BENCH_DIR / label.replace("×", "x")
     shutil.rmtree(out, ignore_errors=True)
@@ -175,7 +177,7 @@ def _run_child(kind: str, out: Path) -> dict[str, Any]:
     env.setdefault("HQD_DUCKDB_MEMORY_LIMIT", "2500MB")
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.bench", "--child", kind, "--dir", str(out)],
+        [sys.executable, "-m", "tools.bench", "--child", kind, "--dir", str(out)],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -191,7 +193,7 @@ def _run_child(kind: str, out: Path) -> dict[str, Any]:
 def _compare(out: Path) -> dict[str, list[str]]:
     import pandas as pd
 
-    from orchestration import baselines
+    from tools import baselines
 
     def load(which: str):
         return pd.read_pickle(out / f"scores_{which}.pkl"), pd.read_pickle(out / f"regions_{which}.pkl")
@@ -352,7 +354,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", DEFAULT_SCALES))
     parser.add_argument("--base-prefectures", type=int, default=DEFAULT_BASE_PREFECTURES)
     parser.add_argument("--years", default="2015-2024")
@@ -368,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.console import Console
 
-    from orchestration import national
+    from tools import national
 
     console = Console(width=max(160, Console().width))
     if args.markdown or args.report:

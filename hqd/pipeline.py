@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import config_check, ingest
+from hqd import config_check
+from hqd.landing import ingest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_PATHS = {
