@@ -11,7 +11,7 @@ MANIFEST := target/manifest.json
 DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample national bench clean help
+.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample national bench clean clean-all help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
@@ -21,7 +21,8 @@ help:
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make bench  benchmark at 1x, 4x, 16x and national scale against plain DuckDB SQL and pandas"
 	@echo "            (BENCH_SCALES=1,4 make bench for a subset; results in data/bench/results.json)"
-	@echo "make clean  remove the generated warehouse, landing sample and dbt artefacts"
+	@echo "make clean  remove what a run rebuilds (warehouse, dbt target, logs, Data Docs); never landing or releases"
+	@echo "make clean-all CONFIRM=yes  also delete data/landing, data/published and the Dagster run history"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,13 +52,14 @@ run: setup manifest
 
 # the same models on another engine (README, "PostgreSQL and Spark"): HQD_PG_* name the server
 run-postgres: setup manifest
-	$(PY) -m hqd.engines build --target postgres
+	$(PY) -m hqd.cli engines build --target postgres
 
 run-spark: setup-spark manifest
-	$(PY) -m hqd.engines build --target spark
+	$(PY) -m hqd.cli engines build --target spark
 
 ui: setup manifest
-	mkdir -p $(DAGSTER_HOME)
+	$(PY) -c "from pathlib import Path; from orchestration.runner import ensure_instance_config as e; \
+	p = Path('$(DAGSTER_HOME)'); p.mkdir(parents=True, exist_ok=True); e(p)"
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 test: setup manifest
@@ -77,15 +79,21 @@ format: setup
 	HQD_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff fix models tests/dbt
 
 sample: setup
-	$(PY) -m tools.sample_data --landing-dir data/landing
+	$(PY) -m hqd.cli sample --landing-dir data/landing
 
 # the national-like synthetic configuration and submissions in data/national/{seeds,landing}
 national: setup
-	$(PY) -m tools.national --out data/national
+	$(PY) -m hqd.cli national --out data/national
 
 # not part of CI: many minutes at the national scale
 bench: setup manifest
-	$(PY) -m tools.bench
+	$(PY) -m hqd.cli bench
 
+# only what a run rebuilds: never the landing files (real submissions) nor the published releases
 clean:
+	rm -rf data/warehouse data/quality data/bench data/spark data/national target logs .pytest_cache gx/uncommitted
+
+# everything, submissions and releases included: say it twice (CONFIRM=yes)
+clean-all:
+	@test "$(CONFIRM)" = yes || { echo "make clean-all deletes data/landing (submissions), data/published (releases) and the Dagster run history: run it as make clean-all CONFIRM=yes"; exit 2; }
 	rm -rf data target logs .pytest_cache .dagster_home gx/uncommitted

@@ -1,206 +1,572 @@
-"""`hqd run`: the main job on a terminal, with progress while it runs and the year's result at the end.
+"""`hqd`: the one command line of the warehouse. `hqd --help` lists the commands, `hqd COMMAND --help` each one.
 
-    python -m hqd.cli run [--year 2023] [--landing-dir DIR] [--warehouse FILE] [--no-generate]
-    python -m hqd.cli check-config
+Exit codes (every command): 0 done (rows or files rejected from submissions are reported, not failures);
+1 the run failed (a product defect, a blocking quality check, an engine error: the cause is printed);
+2 configuration error (seeds, settings, options); 3 nothing to load (the landing folder has no submissions);
+4 the warehouse is unavailable (locked by another process or run, damaged, or the disk is full).
 
-HQD_WAREHOUSE and HQD_LANDING_DIR set the default paths. Exit codes: 0 success, 1 build or test failure or
-an unreadable landing file, 2 configuration error.
+Dagster is imported only by the commands that run a job, so the library stays free of it.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
+import click
+import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from hqd import pipeline
-from hqd.config_check import ConfigError
+from hqd import config_check, summary
+from hqd.settings import Settings
 
-# bound to the real stdout now: dagster-dbt echoes dbt's log to sys.stdout, which the run redirects to a file
+# bound to the real stdout now: dagster-dbt echoes dbt's log to sys.stdout, which `run` redirects to a file
 console = Console(file=sys.stdout)
 
+OK, FAILED, CONFIG_ERROR, NOTHING_TO_LOAD, WAREHOUSE_UNAVAILABLE = 0, 1, 2, 3, 4
 
-def run(args: argparse.Namespace) -> int:
-    """The annual assessment job, run through Dagster in this process, then the year's summary."""
-    settings = pipeline.Settings()
-    if args.warehouse:
-        settings.warehouse = Path(args.warehouse).resolve()
-    if args.landing_dir:
-        settings.landing_dir = Path(args.landing_dir).resolve()
+app = typer.Typer(
+    name="hqd",
+    help="HQD warehouse: Jiangsu's high-quality development assessment (高质量发展综合考核).",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+engines_app = typer.Typer(help="The same models on PostgreSQL or Spark.", no_args_is_help=True)
+publish_app = typer.Typer(help="Publish the marts by hand (the job publishes after its checks).", no_args_is_help=True)
+app.add_typer(engines_app, name="engines")
+app.add_typer(publish_app, name="publish")
+
+WarehouseOpt = Annotated[
+    Path | None, typer.Option(help="DuckDB file [default: $HQD_WAREHOUSE or data/warehouse/hqd.duckdb]")
+]
+LandingOpt = Annotated[Path | None, typer.Option(help="landing folder [default: $HQD_LANDING_DIR or data/landing]")]
+PublishOpt = Annotated[
+    Path | None, typer.Option(help="publication folder [default: $HQD_PUBLISH_DIR or data/published]")
+]
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        return Settings().with_overrides(
+            **{k: (v.resolve() if isinstance(v, Path) else v) for k, v in overrides.items()}
+        )
+    except ValidationError as exc:
+        console.print(f"[bold red]Configuration error[/] in the settings (HQD_* variables or options):\n{exc}")
+        raise typer.Exit(CONFIG_ERROR) from None
+
+
+def _check_configuration(settings: Settings) -> bool:
+    try:
+        config_check.validate_config(settings.seeds_dir)
+    except config_check.ConfigError as exc:
+        console.print(f"[bold red]Configuration error[/] — nothing was run.\n{exc}")
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------------------- run
+@app.command()
+def run(
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="the run's period: 2024Q4, 2024 (= its Q4, the annual assessment) [default: the last configured]"
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="assessment year to summarise [default: the latest with results]")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    landing_dir: LandingOpt = None,
+    publish_dir: PublishOpt = None,
+    generate: Annotated[bool, typer.Option(help="write the generated sample into an empty landing folder")] = True,
+    full_refresh: Annotated[bool, typer.Option(help="rebuild every incremental model from scratch")] = False,
+) -> None:
+    """The main job (annual_assessment_job) through Dagster, as the schedules, the sensor and the UI run it:
+    configuration check, ingest of data/landing, raw checks, one dbt build, Great Expectations checks,
+    publication to data/published/current. Prints each step, then the year's result. The run shows in
+    `make ui` (same Dagster instance, .dagster_home)."""
+    raise typer.Exit(_run(period, year, warehouse, landing_dir, publish_dir, generate, full_refresh))
+
+
+def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refresh) -> int:
+    settings = _settings(warehouse=warehouse, landing_dir=landing_dir, publish_dir=publish_dir)
     if settings.target != "duckdb":
         # the job's quality checks, summary and publication read the embedded warehouse
         console.print(
             f"[bold red]HQD_TARGET={settings.target}[/]: `make run` runs on the embedded DuckDB warehouse; "
-            f"build on {settings.target} with `make run-{settings.target}` (python -m hqd.engines build)."
+            f"build on {settings.target} with `make run-{settings.target}` "
+            f"(hqd engines build --target {settings.target})."
         )
-        return 2
+        return CONFIG_ERROR
     started = time.perf_counter()
+    if not _check_configuration(settings):
+        return CONFIG_ERROR
+    console.print(f"[green]✓[/] configuration checked ({settings.seeds_dir.relative_to(settings.project_dir)}/)")
+    if not _has_submissions(settings):
+        if not (generate and settings.generate_sample_if_empty):
+            console.print(
+                f"[bold red]no submissions in {settings.landing_dir}[/]: put the bureaus' CSV or XLSX files there "
+                "(any subfolders), or run `hqd sample` for the generated sample. Nothing was run."
+            )
+            return NOTHING_TO_LOAD
+        written = _generate_sample(settings.landing_dir)
+        if written is None:
+            return NOTHING_TO_LOAD
+        console.print(f"landing folder was empty: wrote the generated sample ({written} files)")
+
+    from orchestration import progress, runner
+    from orchestration.partitions import PERIODS, parse_period, period_code
+    from orchestration.resources import HqdSettings
 
     try:
-        pipeline.check_configuration(settings)
-    except ConfigError as exc:
-        console.print(f"[bold red]Configuration error[/] — nothing was run.\n{exc}")
-        return 2
-    console.print("[green]✓[/] configuration checked (seeds/)")
-
-    from dagster import DagsterInstance
-
-    from orchestration import progress
-    from orchestration.definitions import make_definitions
-    from orchestration.progress import terminal_progress_logger
-    from orchestration.resources import WarehouseResource, default_paths
-
-    paths = default_paths()
-    paths.update(warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir))
-    if args.publish_dir:
-        paths["publish_dir"] = str(Path(args.publish_dir).resolve())
-    resource = WarehouseResource(**paths, generate_sample_if_empty=not args.no_generate)
+        key = parse_period(period) if period else PERIODS.get_last_partition_key()
+    except ValueError as exc:
+        console.print(f"[bold red]--period[/]: {exc}")
+        return CONFIG_ERROR
+    if not PERIODS.has_partition_key(key):
+        console.print(
+            f"[bold red]--period {period}[/] is outside the configured assessment years "
+            f"({period_code(PERIODS.get_first_partition_key())}–{period_code(PERIODS.get_last_partition_key())}): "
+            "add the year's rules to seeds/config first"
+        )
+        return CONFIG_ERROR
+    overrides = HqdSettings(
+        warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir), publish_dir=str(settings.publish_dir)
+    )
     progress.console = console  # one console, so a test capturing it sees the progress lines too
-    defs = make_definitions(resource, loggers={"terminal": terminal_progress_logger})
-    job = defs.resolve_job_def("annual_assessment_job")
     run_config = {"loggers": {"terminal": {"config": {"log_level": "DEBUG"}}}}
-    # a persistent instance when DAGSTER_HOME is set (the UI then shows the run), else a throwaway one
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    console.print(f"running [bold]annual_assessment_job[/] through Dagster (warehouse {settings.warehouse})")
-    dbt_log = settings.warehouse.parent / "logs" / "dbt_output.log"
-    dbt_log.parent.mkdir(parents=True, exist_ok=True)
-    with dbt_log.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
-        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    console.print(f"dbt's own log of this run: {dbt_log}")
-    if not result.success:
-        console.print("[bold red]✗ the run failed[/]; nothing new was published (the previous publication stands)")
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                console.print(f"  [red]{event.step_key}[/]: {event.event_specific_data.error.message.strip()}")
-            elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-                evaluation = event.event_specific_data
-                failed = evaluation.metadata.get("failed_expectations")
-                console.print(
-                    f"  [red]{evaluation.severity.value}[/] check {evaluation.check_name} on "
-                    f"{'/'.join(evaluation.asset_key.path)}" + (f": {failed.value}" if failed else "")
-                )
-        return 1
+    if full_refresh:
+        run_config["ops"] = {"hqd_dbt_assets": {"config": {"full_refresh": True}}}
+    console.print(
+        f"running [bold]{runner.MAIN_JOB}[/] for {period_code(key)} through Dagster (warehouse {settings.warehouse})"
+    )
+    job_run = _with_dbt_log(
+        settings,
+        lambda: runner.execute(
+            overrides, partition_key=key, run_config=run_config, loggers={"terminal": progress.terminal_progress_logger}
+        ),
+    )
+    console.print(f"dbt's own log of this run: {settings.dbt_log}; run {job_run.run_id} (make ui shows it)")
+    if not job_run.success:
+        return _report_failure(job_run)
 
     try:
-        summary = pipeline.read_summary(settings.warehouse, args.year)
+        result = summary.read_summary(settings.warehouse, year)
     except Exception as exc:  # a year with no results is the usual cause
         console.print(f"[bold red]✗ cannot summarise[/]: {exc}")
-        return 1
-    if not summary.cities:
-        console.print(f"[bold red]✗ no results for assessment year {summary.assessment_year}[/]")
-        return 1
-    _print_summary(summary)
+        return FAILED
+    if not result.cities:
+        console.print(f"[bold red]✗ no results for assessment year {result.assessment_year}[/]")
+        return FAILED
+    _print_summary(result)
+    current = settings.publish_dir / "current"
     console.print(
-        f"published for BI: [bold]{resource.publish_path / 'current' / 'hqd_marts.duckdb'}[/] (read-only) "
-        f"and {resource.publish_path / 'current' / 'parquet'}/; quality report: "
-        f"{resource.data_docs_path / 'index.html'}"
+        f"published for BI: [bold]{current / 'hqd_marts.duckdb'}[/] (read-only) and {current / 'parquet'}/; "
+        f"quality report: {settings.data_docs_dir / 'index.html'}"
     )
     console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
-    unreadable = [m for m in _materialization_metadata(result, "raw/submissions", "unreadable_files")]
-    return 1 if unreadable and unreadable[0] else 0
+    return OK
 
 
-def _materialization_metadata(result, asset: str, key: str) -> list:
-    values = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            materialization = event.event_specific_data.materialization
-            if "/".join(materialization.asset_key.path) == asset and key in materialization.metadata:
-                values.append(materialization.metadata[key].value)
-    return values
+def _has_submissions(settings: Settings) -> bool:
+    from hqd.landing.ingest import landing_files
+
+    return settings.landing_dir.is_dir() and bool(landing_files(settings.landing_dir))
 
 
-def _print_summary(summary: pipeline.Summary) -> None:
+def _generate_sample(landing_dir: Path) -> int | None:
+    try:
+        from tools import sample_data
+    except ImportError:
+        console.print(
+            f"[bold red]no submissions in {landing_dir}[/] and the sample generator is a developer tool of the "
+            "source checkout (tools/), not installed here: put submissions there. Nothing was run."
+        )
+        return None
+    return sample_data.generate_sample(landing_dir).files_written
+
+
+def _with_dbt_log(settings: Settings, work):
+    """dagster-dbt echoes dbt's log to stdout: it goes to a file, which replaces the last log only when this
+    run wrote one (a run stopped before dbt keeps the last good log)."""
+    import contextlib
+
+    log = settings.dbt_log
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fresh = log.with_suffix(".log.new")
+    try:
+        with fresh.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            return work()
+    finally:
+        if fresh.exists() and fresh.stat().st_size > 0:
+            os.replace(fresh, log)
+        else:
+            fresh.unlink(missing_ok=True)
+
+
+def _error_chain(error) -> list:
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.cause or getattr(error, "context", None)
+    return chain
+
+
+def _report_failure(job_run) -> int:
+    """Every failed step with its cause (not Dagster's wrapper line) and what to do; the exit code by cause."""
+    code = FAILED
+    console.print("[bold red]✗ the run failed[/]; nothing new was published (the previous publication stands)")
+    for event in job_run.result.all_events:
+        if event.event_type_value in {"STEP_FAILURE", "RESOURCE_INIT_FAILURE"}:
+            chain = _error_chain(event.event_specific_data.error)
+            names = {e.cls_name for e in chain}
+            causes = [e.message.strip() for e in chain if e.message.strip()]
+            # Dagster's own first line says only "Error occurred while executing op X:"; the cause follows it
+            useful = [c for c in causes if not c.startswith("Error occurred while executing")] or causes
+            where = event.step_key or "start of the run"
+            console.print(f"  [red]{where}[/]: {useful[0] if useful else 'no message'}")
+            if names & {"WarehouseUnavailable", "RunInProgress", "IOException"} or any(
+                "is locked by" in c or "another run is using" in c for c in causes
+            ):
+                code = WAREHOUSE_UNAVAILABLE
+            elif any(c.startswith("no submissions in") for c in causes):
+                code = NOTHING_TO_LOAD
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            evaluation = event.event_specific_data
+            failed = evaluation.metadata.get("failed_expectations")
+            console.print(
+                f"  [red]{evaluation.severity.value}[/] check {evaluation.check_name} on "
+                f"{'/'.join(evaluation.asset_key.path)}" + (f": {failed.value}" if failed else "")
+            )
+    return code
+
+
+def _print_summary(result: summary.Summary) -> None:
     rows = Table(title="Rows in and out", show_header=True)
     rows.add_column("stage")
     rows.add_column("rows", justify="right")
-    rows.add_row("landed (raw.submissions)", f"{summary.raw_rows:,}")
-    rows.add_row("accepted (marts.fct_indicator_values)", f"{summary.accepted_rows:,}")
-    rows.add_row("  of which current", f"{summary.current_rows:,}")
-    rows.add_row("rejected (marts.fct_rejected_submissions)", f"{summary.rejected_rows:,}")
-    verdict = "[green]yes[/]" if summary.reconciles else "[bold red]NO[/]"
+    rows.add_row("landed (raw.submissions)", f"{result.raw_rows:,}")
+    rows.add_row("accepted (marts.fct_indicator_values)", f"{result.accepted_rows:,}")
+    rows.add_row("  of which current", f"{result.current_rows:,}")
+    rows.add_row("rejected (marts.fct_rejected_submissions)", f"{result.rejected_rows:,}")
+    verdict = "[green]yes[/]" if result.reconciles else "[bold red]NO[/]"
     rows.add_row("landed = accepted + rejected", verdict)
     console.print(rows)
 
-    if summary.rejected_by_reason:
+    if result.rejected_by_reason:
         reasons = Table(title="Rejected rows by reason")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         reasons.add_column("first example")
-        for reason, count, example in summary.rejected_by_reason:
+        for reason, count, example in result.rejected_by_reason:
             reasons.add_row(reason, str(count), example)
         console.print(reasons)
 
-    if summary.file_quality:
-        files = Table(title=f"Files with rows not loaded ({summary.clean_files} other files loaded completely)")
+    if result.file_quality:
+        files = Table(title=f"Files with rows not loaded ({result.clean_files} other files loaded completely)")
         for col in ("file", "rows read", "loaded", "not loaded", "why (examples)"):
             files.add_column(col, justify="right" if col in ("rows read", "loaded", "not loaded") else "left")
-        for name, read, loaded, rejected, reasons, error in summary.file_quality:
+        for name, read, loaded, rejected, reasons, error in result.file_quality:
             why = reasons if not error else f"[red]unreadable[/]: {error}"
             files.add_row(name, str(read or 0), str(loaded or 0), str(rejected or 0), why or "")
         console.print(files)
         console.print("full report: marts.fct_submission_file_quality")
 
-    cities = Table(title=f"{summary.assessment_year}年度 设区市 — tiers by class")
+    cities = Table(title=f"{result.assessment_year}年度 设区市 — tiers by class")
     for col in ("class", "rank", "city", "total", "tier"):
         cities.add_column(col, justify="right" if col in ("rank", "total") else "left")
-    for cls, rank, name, total, tier, vetoed in summary.cities:
+    for cls, rank, name, total, tier, vetoed in result.cities:
         cities.add_row(cls, str(rank), name + (" (一票否决)" if vetoed else ""), f"{total:.2f}", tier)
     console.print(cities)
 
-    advanced = Table(title=f"{summary.assessment_year}年度 高质量发展先进县(市、区): {len(summary.advanced_counties)}")
+    advanced = Table(title=f"{result.assessment_year}年度 高质量发展先进县(市、区): {len(result.advanced_counties)}")
     for col in ("class", "#", "county", "city", "rank in class", "province rank", "total", "years running"):
         advanced.add_column(col)
-    for cls, pos, name, city, rank, province_rank, total, streak, first_time in summary.advanced_counties:
+    for cls, pos, name, city, rank, province_rank, total, streak, first_time in result.advanced_counties:
         label = name + (" [bold green](first time)[/]" if first_time else "")
         advanced.add_row(cls, str(pos), label, city, str(rank), str(province_rank), f"{total:.2f}", str(streak))
     console.print(advanced)
-    first_timers = [row[2] for row in summary.advanced_counties if row[8]]
-    longest = max(summary.advanced_counties, key=lambda row: row[7], default=None)
+    first_timers = [row[2] for row in result.advanced_counties if row[8]]
+    longest = max(result.advanced_counties, key=lambda row: row[7], default=None)
     if longest is not None:
         console.print(
             f"advanced list: {len(first_timers)} first-timers ({'、'.join(first_timers) or '—'}); "
             f"longest run {longest[2]}, {longest[7]} years"
         )
-    for name, previous, rank, cls in summary.progress_awards:
+    for name, previous, rank, cls in result.progress_awards:
         console.print(f"争先进位奖: {name} (class {cls}, rank {previous} → {rank})")
-    for period, level, red, yellow, blue, cleared in summary.warnings:
+    for period, level, red, yellow, blue, cleared in result.warnings:
         console.print(
             f"{period} monitoring, {level}: [red]{red} red[/], [yellow]{yellow} yellow[/], [blue]{blue} blue[/] "
             f"warnings; {cleared} cleared since the quarter before (marts.fct_monitoring_warnings)"
         )
     console.print(
-        f"warehouse: [bold]{summary.warehouse}[/] (schemas marts, staging, intermediate, config, raw); "
+        f"warehouse: [bold]{result.warehouse}[/] (schemas marts, staging, intermediate, config, raw); "
         "open it with `duckdb -readonly` or any DuckDB client"
     )
 
 
+# ----------------------------------------------------------------------------------------------- check-config
+@app.command("check-config")
+def check_config_command() -> None:
+    """Check the seeds (the year's rules) and list every problem with its seed file, row, key and what is wrong.
+    Prints to the terminal; writes nothing."""
+    settings = _settings()
+    if not _check_configuration(settings):
+        raise typer.Exit(CONFIG_ERROR)
+    console.print(f"[green]✓[/] configuration is consistent ({settings.seeds_dir})")
+
+
+# ---------------------------------------------------------------------------------------------------- quality
+@app.command()
+def quality(warehouse: WarehouseOpt = None) -> None:
+    """Run every Great Expectations suite (expectations/) on the warehouse, outside a job; print each suite's
+    outcome and write the Data Docs ($HQD_DATA_DOCS_DIR). Exit 1 if a blocking suite failed."""
+    from hqd import quality as gate
+
+    settings = _settings(warehouse=warehouse)
+    started = time.perf_counter()
+    outcomes = gate.run_all(settings.warehouse, data_docs_dir=settings.data_docs_dir)
+    for outcome in outcomes:
+        status = "ok" if outcome.success else ("FAILED" if outcome.blocking_failed else "warning")
+        console.print(
+            f"{status:8} {outcome.suite_name:55} {outcome.evaluated - outcome.failed}/{outcome.evaluated} passed,"
+            f" {outcome.rows_validated} rows, {outcome.seconds:.2f} s"
+        )
+        for failure in outcome.failed_outcomes:
+            console.print(f"         {failure.describe()}")
+    console.print(
+        f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; data docs: {settings.data_docs_dir}"
+    )
+    raise typer.Exit(OK if gate.gate_passed(outcomes) else FAILED)
+
+
+# ---------------------------------------------------------------------------------------------------- publish
+@publish_app.command("files")
+def publish_files(
+    warehouse: WarehouseOpt = None,
+    publish_dir: PublishOpt = None,
+    year: Annotated[int | None, typer.Option(help="assessment year recorded in the manifest")] = None,
+) -> None:
+    """Copy the warehouse's marts into a new read-only release (DuckDB file, Parquet, manifest) under the
+    publication folder and switch `current` to it. No quality checks: the job's publication step is gated."""
+    import uuid
+
+    from hqd.publication import files
+
+    settings = _settings(warehouse=warehouse, publish_dir=publish_dir)
+    try:
+        publication = files.publish_marts(
+            settings.warehouse,
+            settings.publish_dir,
+            run_id=f"manual-{uuid.uuid4().hex[:12]}",
+            assessment_year=year,
+            checks=[],
+            keep_releases=settings.releases_kept,
+        )
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(FAILED) from None
+    console.print(f"published {publication.release_dir}")
+    for table, info in publication.manifest["marts"].items():
+        console.print(f"  {table}: {info['row_count']:,} rows")
+
+
+@publish_app.command("postgres")
+def publish_postgres(
+    release: Annotated[Path | None, typer.Option(help="a release folder [default: <publish_dir>/current]")] = None,
+) -> None:
+    """Load a release into the PostgreSQL schema $HQD_PG_PUBLISH_SCHEMA (swapped in one transaction), readable
+    by the role $HQD_PG_READER_ROLE only. The server comes from HQD_PG_*."""
+    from hqd.engines import PostgresConnection
+    from hqd.publication import files
+    from hqd.publication.postgres import publish_release_to_postgres
+
+    settings = _settings()
+    release = release or (settings.publish_dir / files.CURRENT_LINK)
+    try:
+        result = publish_release_to_postgres(
+            release.resolve(),
+            PostgresConnection.from_settings(settings),
+            settings.pg_publish_schema,
+            settings.pg_reader_role,
+        )
+    except (FileNotFoundError, ValueError) as problem:
+        console.print(f"[red]error[/]: {problem}")
+        raise typer.Exit(CONFIG_ERROR) from None
+    total = sum(result.row_counts.values())
+    console.print(
+        f"published release {result.release} to schema {result.schema}: {len(result.row_counts)} marts, "
+        f"{total:,} rows; readable by role {result.reader_role}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- engines
+TargetOpt = Annotated[str, typer.Option(help="postgres or spark [default: $HQD_TARGET, else postgres]")]
+
+
+def _engine_target(target: str | None) -> str:
+    chosen = target or (
+        os.environ.get("HQD_TARGET") if os.environ.get("HQD_TARGET") not in (None, "duckdb") else "postgres"
+    )
+    if chosen not in ("postgres", "spark"):
+        console.print(f"[red]--target {chosen}[/]: expected postgres or spark")
+        raise typer.Exit(CONFIG_ERROR)
+    return chosen
+
+
+@engines_app.command("build")
+def engines_build(
+    target: TargetOpt = None,
+    warehouse: WarehouseOpt = None,
+    landing_dir: LandingOpt = None,
+    period: Annotated[str | None, typer.Option(help="the run's period [default: the last configured]")] = None,
+) -> None:
+    """The engine job through Dagster: ingest into the DuckDB landing store, copy raw to the engine, one dbt
+    build there (seeds, models, data and unit tests). The tables land in the engine's schemas."""
+    from orchestration import runner
+    from orchestration.partitions import PERIODS, parse_period
+    from orchestration.resources import HqdSettings
+
+    target = _engine_target(target)
+    settings = _settings(warehouse=warehouse, landing_dir=landing_dir, target=target)
+    if not _check_configuration(settings):
+        raise typer.Exit(CONFIG_ERROR)
+    if not _has_submissions(settings) and _generate_sample(settings.landing_dir) is None:
+        raise typer.Exit(NOTHING_TO_LOAD)
+    overrides = HqdSettings(warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir), target=target)
+    started = time.perf_counter()
+    job_run = _with_dbt_log(
+        settings,
+        lambda: runner.execute(
+            overrides,
+            job_name="engine_build_job",
+            partition_key=parse_period(period) if period else PERIODS.get_last_partition_key(),
+        ),
+    )
+    for step, seconds in job_run.step_seconds().items():
+        console.print(f"  {step}: {seconds:.1f} s")
+    if not job_run.success:
+        raise typer.Exit(_report_failure(job_run))
+    console.print(f"[green]✓[/] built on {target} in {time.perf_counter() - started:.1f} s (run {job_run.run_id})")
+
+
+@engines_app.command("compare")
+def engines_compare(target: TargetOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Every mart on the engine against the DuckDB warehouse's: same columns, keys and cells (numbers to 1e-9).
+    Exit 1 if any differs."""
+    from hqd import engines
+
+    target = _engine_target(target)
+    problems = engines.compare_with_duckdb(_settings(warehouse=warehouse, target=target))
+    failed = sum(1 for found in problems.values() if found)
+    for mart, found in problems.items():
+        console.print(f"{mart}: " + ("[green]equal[/]" if not found else "[red]differs[/]"))
+        for problem in found:
+            console.print(f"    {problem}")
+    console.print(f"{len(problems) - failed} of {len(problems)} marts equal on duckdb and {target}")
+    raise typer.Exit(FAILED if failed else OK)
+
+
+# ------------------------------------------------------------------------------------ developer tools (tools/)
+@app.command()
+def sample(
+    landing_dir: Annotated[Path, typer.Option(help="where the CSV files are written")] = Path("data/landing"),
+    years: Annotated[
+        str | None, typer.Option(help="e.g. 2018-2024 or 2021,2023 [default: every configured year]")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed writes the same bytes")] = 20240330,
+    scale: Annotated[int, typer.Option(help="1..50; above 1 adds synthetic counties")] = 1,
+    messy_rate: Annotated[float, typer.Option(help="0..1 share of cells and files written messily")] = 0.0,
+    seeds_dir: Annotated[Path | None, typer.Option(help="configuration tree [default: seeds/]")] = None,
+) -> None:
+    """Write the deterministic sample submissions (13 cities, 2018–2024, annual and quarterly CSV files) into a
+    landing folder. A developer tool (tools/sample_data.py): `hqd run` calls it when the landing is empty."""
+    from tools import sample_data
+
+    try:
+        report = sample_data.generate_sample(
+            landing_dir,
+            years=sample_data.parse_years(years) if years else None,
+            seed=seed,
+            scale=scale,
+            seeds_dir=seeds_dir,
+            messy_rate=messy_rate,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(CONFIG_ERROR) from None
+    console.print(report.summary())
+
+
+@app.command()
+def national(
+    out: Annotated[Path, typer.Option(help="writes OUT/seeds and OUT/landing (must be inside the project)")] = Path(
+        "data/national"
+    ),
+    prefectures: Annotated[int, typer.Option(help="prefecture-level regions; counties follow")] = 330,
+    years: Annotated[str, typer.Option(help="e.g. 2015-2024")] = "2015-2024",
+    seed: Annotated[int, typer.Option(help="random seed")] = 20240330,
+) -> None:
+    """Write a national-like synthetic configuration and its submissions (330 prefectures, 2,850 counties,
+    100 indicators: about 15.9 M values). A developer tool (tools/national.py) for the benchmark."""
+    from tools import national as generator
+    from tools.sample_data import parse_years
+
+    report = generator.generate_national(out, prefectures=prefectures, years=parse_years(years), seed=seed)
+    console.print(report.summary())
+    console.print(f"use it with: HQD_SEEDS_DIR={report.seeds_dir} HQD_LANDING_DIR={report.landing_dir}")
+
+
+@app.command()
+def bench(
+    scales: Annotated[
+        str, typer.Option(envvar="BENCH_SCALES", help="comma list of 1, 4, 16, national")
+    ] = "1,4,16,national",
+    base_prefectures: Annotated[int, typer.Option(help="prefectures at scale 1")] = 5,
+    years: Annotated[str, typer.Option(help="e.g. 2015-2024")] = "2015-2024",
+    report: Annotated[bool, typer.Option(help="print the stored results again, nothing run")] = False,
+    markdown: Annotated[bool, typer.Option(help="the stored results as Markdown tables (README)")] = False,
+    child: Annotated[str | None, typer.Option(hidden=True)] = None,
+    directory: Annotated[Path | None, typer.Option("--dir", hidden=True)] = None,
+) -> None:
+    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against plain DuckDB SQL and
+    pandas baselines; prints stage times, peaks and ratios; results in data/bench/results.json. Many minutes."""
+    from tools import bench as benchmark
+
+    raise typer.Exit(
+        benchmark.main(
+            scales=scales,
+            base_prefectures=base_prefectures,
+            years=years,
+            report=report,
+            markdown=markdown,
+            child=child,
+            directory=directory,
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hqd", description="HQD assessment warehouse")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run_parser = sub.add_parser("run", help="check config, ingest, dbt build, print the year's result")
-    run_parser.add_argument("--year", type=int, help="assessment year to summarise (default: latest)")
-    run_parser.add_argument("--landing-dir", help="landing folder (default $HQD_LANDING_DIR or data/landing)")
-    run_parser.add_argument("--warehouse", help="DuckDB file (default $HQD_WAREHOUSE or data/warehouse/hqd.duckdb)")
-    run_parser.add_argument("--no-generate", action="store_true", help="do not generate the sample when empty")
-    run_parser.add_argument("--publish-dir", help="publication folder (default $HQD_PUBLISH_DIR or data/published)")
-    sub.add_parser("check-config", help="check the seeds and list every problem")
-    args = parser.parse_args(argv)
-    if args.command == "check-config":
-        try:
-            pipeline.check_configuration(pipeline.Settings())
-        except ConfigError as exc:
-            console.print(f"[bold red]Configuration error[/]\n{exc}")
-            return 2
-        console.print("[green]✓[/] configuration is consistent")
-        return 0
-    return run(args)
+    """The console entry point (`hqd`), also callable with a list of arguments; returns the exit code."""
+    try:
+        result = app(args=argv, prog_name="hqd", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return CONFIG_ERROR
+    except click.exceptions.Abort:
+        return FAILED
+    return result if isinstance(result, int) else OK
 
 
 if __name__ == "__main__":

@@ -4,24 +4,24 @@ Ingest always lands files in the DuckDB file first (it is the landing store: dec
 one place). For another engine the landed `raw` tables are then copied there in bulk (CSV `COPY` into
 PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's target in profiles.yml.
 
-    python -m hqd.engines build --target postgres      # HQD_PG_* say where the server is
-    python -m hqd.engines build --target spark         # a local Spark session (pyspark)
-    python -m hqd.engines compare --target postgres    # every mart there against the DuckDB marts
+    hqd engines build --target postgres      # HQD_PG_* say where the server is
+    hqd engines build --target spark         # a local Spark session (pyspark)
+    hqd engines compare --target postgres    # every mart there against the DuckDB marts
+
+The build itself is the Dagster engine job (orchestration/jobs.py), which calls `replicate_raw` and then dbt.
 """
 
-import argparse
-import dataclasses
-import os
-import sys
+import multiprocessing
 import tempfile
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from hqd import warehouse
 from hqd.landing import ingest
+from hqd.settings import Settings
 
 RAW_TABLES = ("landing_files", "load_errors", "submissions")
 TARGETS = ("duckdb", "postgres", "spark")
@@ -41,14 +41,13 @@ class PostgresConnection:
     dbname: str = "hqd"
 
     @classmethod
-    def from_env(cls) -> "PostgresConnection":
-        env = os.environ.get
+    def from_settings(cls, settings: Settings) -> "PostgresConnection":
         return cls(
-            host=env("HQD_PG_HOST", cls.host),
-            port=int(env("HQD_PG_PORT", str(cls.port))),
-            user=env("HQD_PG_USER", cls.user),
-            password=env("HQD_PG_PASSWORD", cls.password),
-            dbname=env("HQD_PG_DATABASE", cls.dbname),
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password,
+            dbname=settings.pg_database,
         )
 
     def env(self) -> dict[str, str]:
@@ -165,11 +164,8 @@ class SparkLocation:
     root: Path
 
     @classmethod
-    def from_env(cls) -> "SparkLocation":
-        from hqd.pipeline import PROJECT_DIR
-
-        root = Path(os.environ.get("HQD_SPARK_DIR", "data/spark"))
-        return cls(root if root.is_absolute() else PROJECT_DIR / root)
+    def from_settings(cls, settings: Settings) -> "SparkLocation":
+        return cls(settings.spark_dir)
 
     def configs(self) -> dict[str, str]:
         return {
@@ -305,133 +301,50 @@ def compare_marts(keys: dict[str, str], read_left, read_right) -> dict[str, list
     }
 
 
-# ---------------------------------------------------------------- the command
+# ---------------------------------------------------------------- what the engine job and the CLI call
 
 
-def build_on(target: str, settings, spark_location: SparkLocation | None = None, console=None):
-    """Ingest into the DuckDB landing store, copy raw to the target engine, run one dbt build there.
-
-    Returns (raw row counts copied, the dbt build result, seconds per stage).
-    """
-    from hqd import pipeline
-
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
-    timings = {}
-    started = time.perf_counter()
-    pipeline.check_configuration(settings)
-    report = pipeline.ingest_landing(settings)
-    for _file, reason in report.failures:
-        if console:
-            console.print(f"[red]unreadable landing file[/]: {reason}")
-    timings["ingest"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    source = duckdb.connect(str(settings.warehouse))
-    try:
-        counts = copy_raw(target, source, spark_location)
-    finally:
-        source.close()
-    timings["copy_raw"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    result = build_with_dbt(target, settings)
-    timings["dbt_build"] = time.perf_counter() - started
-    return counts, result, timings
-
-
-def copy_raw(target: str, source: duckdb.DuckDBPyConnection, spark_location: SparkLocation | None = None):
-    """Bring the target engine's raw tables level with the landing store (nothing to do on DuckDB)."""
-    if target == "postgres":
-        return replicate_raw_to_postgres(source, PostgresConnection.from_env())
-    if target == "spark":
-        return replicate_raw_to_spark(source, spark_session(spark_location or SparkLocation.from_env()))
+def replicate_raw(settings: Settings) -> dict[str, int]:
+    """Bring the settings' target engine's raw tables level with the DuckDB landing store."""
+    if settings.target == "postgres":
+        source = warehouse.connect(settings, read_only=True)
+        try:
+            return replicate_raw_to_postgres(source, PostgresConnection.from_settings(settings))
+        finally:
+            source.close()
+    if settings.target == "spark":
+        # in a child process: the local session's Derby metastore admits one JVM, and dbt's own Spark session
+        # (a separate dbt process) must be able to open it right after
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            return pool.apply(_replicate_raw_to_spark_in_child, (settings.warehouse, settings.spark_dir))
     return {}
 
 
-def build_with_dbt(target: str, settings):
-    """One `dbt build` (seeds, models, data tests, unit tests) against the target engine."""
-    from hqd import pipeline
-
-    return pipeline.run_dbt_build(dataclasses.replace(settings, target=target))
-
-
-def main(argv: list[str] | None = None) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from hqd import pipeline
-    from tools import sample_data
-
-    parser = argparse.ArgumentParser(prog="python -m hqd.engines", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", help="ingest, copy raw to the target engine, one dbt build there")
-    build.add_argument("--target", choices=TARGETS, default=os.environ.get("HQD_TARGET", "postgres"))
-    build.add_argument("--warehouse", type=Path, help="the DuckDB landing store (default HQD_WAREHOUSE)")
-    build.add_argument("--landing-dir", type=Path, help="default HQD_LANDING_DIR")
-    compare = sub.add_parser("compare", help="every mart on the target engine against the DuckDB warehouse's")
-    compare.add_argument("--target", choices=TARGETS[1:], default=os.environ.get("HQD_TARGET", "postgres"))
-    compare.add_argument("--warehouse", type=Path, help="the DuckDB warehouse (default HQD_WAREHOUSE)")
-    args = parser.parse_args(argv)
-    if args.command == "compare":
-        return _compare_command(args)
-
-    console = Console()
-    settings = pipeline.Settings()
-    if args.warehouse:
-        settings.warehouse = args.warehouse.resolve()
-    if args.landing_dir:
-        settings.landing_dir = args.landing_dir.resolve()
-    if sample_data.landing_is_empty(settings.landing_dir):
-        sample_data.generate_sample(settings.landing_dir)
-    counts, result, timings = build_on(args.target, settings, console=console)
-
-    table = Table(title=f"dbt build on {args.target}")
-    for column in ("stage", "seconds"):
-        table.add_column(column)
-    for stage, seconds in timings.items():
-        table.add_row(stage, f"{seconds:.1f}")
-    console.print(table)
-    if counts:
-        console.print("raw rows copied: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
-    console.print(f"dbt build: {result.nodes} nodes, {'success' if result.success else 'FAILED'}")
-    for failure in result.failures:
-        console.print(f"[red]{failure.status}[/] {failure.unique_id}: {failure.message[:300]}")
-    if result.error:
-        console.print(f"[red]dbt error[/]: {result.error}")
-    return 0 if result.success else 1
+def _replicate_raw_to_spark_in_child(warehouse_path: Path, spark_dir: Path) -> dict[str, int]:
+    spark = spark_session(SparkLocation(spark_dir))
+    source = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return replicate_raw_to_spark(source, spark)
+    finally:
+        source.close()
+        spark.stop()
 
 
-def _compare_command(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from hqd.pipeline import PROJECT_DIR, default_paths
-
-    console = Console()
-    keys = mart_primary_keys(PROJECT_DIR / "target" / "manifest.json")
-    duck = duckdb.connect(str(args.warehouse or default_paths()["warehouse"]), read_only=True)
-    if args.target == "postgres":
-        other = PostgresConnection.from_env().connect()
+def compare_with_duckdb(settings: Settings) -> dict[str, list[str]]:
+    """Every mart on the settings' target engine against the DuckDB warehouse's; problems per mart."""
+    keys = mart_primary_keys(settings.manifest_path)
+    duck = warehouse.connect(settings.with_overrides(target="duckdb"), read_only=True)
+    if settings.target == "postgres":
+        other = PostgresConnection.from_settings(settings).connect()
         read_other = read_relation_postgres
     else:
-        other = spark_session(SparkLocation.from_env())
+        other = spark_session(SparkLocation.from_settings(settings))
         read_other = read_relation_spark
     try:
-        problems = compare_marts(
+        return compare_marts(
             keys, lambda relation: read_relation_duckdb(duck, relation), lambda relation: read_other(other, relation)
         )
     finally:
         duck.close()
-        if args.target == "postgres":
+        if settings.target == "postgres":
             other.close()
-    failed = sum(1 for found in problems.values() if found)
-    for mart, found in problems.items():
-        console.print(f"{mart}: " + ("[green]equal[/]" if not found else "[red]differs[/]"))
-        for problem in found:
-            console.print(f"    {problem}")
-    console.print(f"{len(keys) - failed} of {len(keys)} marts equal on duckdb and {args.target}")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,13 +15,11 @@ check definitions) does not need it.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime
 import json
 import re
 import shutil
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -553,28 +551,3 @@ def build_data_docs(
 
 
 # ---------------------------------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m hqd.quality --warehouse PATH`: run every suite; exit 1 if a blocking one failed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", type=Path, required=True)
-    parser.add_argument("--expectations-dir", type=Path, default=EXPECTATIONS_DIR)
-    parser.add_argument("--data-docs-dir", type=Path, default=DATA_DOCS_DIR)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    outcomes = run_all(args.warehouse, directory=args.expectations_dir, data_docs_dir=args.data_docs_dir)
-    for outcome in outcomes:
-        status = "ok" if outcome.success else ("FAILED" if outcome.blocking_failed else "warning")
-        print(
-            f"{status:8} {outcome.suite_name:55} {outcome.evaluated - outcome.failed}/{outcome.evaluated} passed,"
-            f" {outcome.rows_validated} rows, {outcome.seconds:.2f} s"
-        )
-        for failure in outcome.failed_outcomes:
-            print(f"         {failure.describe()}")
-    print(f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; data docs: {args.data_docs_dir}")
-    return 0 if gate_passed(outcomes) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

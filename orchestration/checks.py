@@ -20,8 +20,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from hqd import quality
-from orchestration.resources import WarehouseResource
+from hqd import quality, warehouse
+from orchestration.resources import HqdSettings, RunLock
 
 
 def suite_asset_key(suite: dict) -> AssetKey:
@@ -66,18 +66,17 @@ def outcomes_path(quality_dir: Path, run_id: str) -> Path:
     return quality_dir / "runs" / f"{run_id}.json"
 
 
-def _run_selected(context: AssetCheckExecutionContext, warehouse: WarehouseResource, specs: dict, stage: str):
-    import duckdb
-
+def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: dict, stage: str):
+    settings = hqd.get()
     selected = context.selected_asset_check_keys
     names = [n for n, spec in specs.items() if AssetCheckKey(spec.asset_key, spec.name) in selected]
     # one connection for every suite; same configuration as any dbt-duckdb connection in this process
-    con = duckdb.connect(str(warehouse.warehouse_path))
+    con = warehouse.connect(settings)
     try:
         outcomes = [quality.run_suite(con, name) for name in names]
     finally:
         con.close()
-    path = outcomes_path(warehouse.quality_path, context.run.run_id)
+    path = outcomes_path(settings.quality_dir, context.run.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     record = [r for r in record if r["stage"] != stage]
@@ -101,19 +100,19 @@ def _run_selected(context: AssetCheckExecutionContext, warehouse: WarehouseResou
             severity=AssetCheckSeverity.ERROR if outcome.blocking_failed else AssetCheckSeverity.WARN,
             metadata={
                 **outcome.metadata(),
-                "data_docs": MetadataValue.path(str(warehouse.data_docs_path / "index.html")),
+                "data_docs": MetadataValue.path(str(settings.data_docs_dir / "index.html")),
             },
         )
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     if stage == "warehouse":
-        quality.build_data_docs(outcomes, warehouse.data_docs_path)
+        quality.build_data_docs(outcomes, settings.data_docs_dir)
 
 
 @multi_asset_check(specs=list(RAW_SPECS.values()), can_subset=True, name="raw_quality_checks")
-def raw_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-    yield from _run_selected(context, warehouse, RAW_SPECS, "raw")
+def raw_quality_checks(context: AssetCheckExecutionContext, hqd: HqdSettings, run_lock: RunLock):
+    yield from _run_selected(context, hqd, RAW_SPECS, "raw")
 
 
 @multi_asset_check(specs=list(WAREHOUSE_SPECS.values()), can_subset=True, name="warehouse_quality_checks")
-def warehouse_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-    yield from _run_selected(context, warehouse, WAREHOUSE_SPECS, "warehouse")
+def warehouse_quality_checks(context: AssetCheckExecutionContext, hqd: HqdSettings, run_lock: RunLock):
+    yield from _run_selected(context, hqd, WAREHOUSE_SPECS, "warehouse")

@@ -1,28 +1,31 @@
-"""Dagster entry point: `dagster dev -m orchestration.definitions`. Thin by design: everything lives in its
-own module (assets/, checks.py, jobs.py, schedules.py, sensors.py, resources.py)."""
+"""Dagster entry point: `dagster dev -m orchestration.definitions`. Thin by design: the work is in the library
+(hqd/), each Dagster piece in its own module (assets/, checks.py, jobs.py, schedules.py, sensors.py)."""
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from orchestration.assets.dbt import hqd_dbt_assets
 from orchestration.assets.landing import raw_submissions
 from orchestration.assets.publication import published_marts
 from orchestration.checks import raw_quality_checks, warehouse_quality_checks
-from orchestration.jobs import annual_assessment_job, quarterly_monitoring_job
-from orchestration.resources import WarehouseResource, dbt_cli_resource
+from orchestration.jobs import annual_assessment_job, engine_build_job, quarterly_monitoring_job
+from orchestration.resources import HqdSettings, RunLock, dbt_cli_resource
 from orchestration.schedules import annual_assessment_schedule, quarterly_monitoring_schedule
 from orchestration.sensors import landing_files_sensor
 
 
-def make_definitions(warehouse: WarehouseResource | None = None, loggers: dict | None = None) -> Definitions:
+def make_definitions(hqd: HqdSettings | None = None, loggers: dict | None = None) -> Definitions:
+    hqd = hqd or HqdSettings()
     return Definitions(
         assets=[raw_submissions, hqd_dbt_assets, published_marts],
         asset_checks=[raw_quality_checks, warehouse_quality_checks],
-        jobs=[annual_assessment_job, quarterly_monitoring_job],
+        jobs=[annual_assessment_job, quarterly_monitoring_job, engine_build_job],
         schedules=[annual_assessment_schedule, quarterly_monitoring_schedule],
         sensors=[landing_files_sensor],
-        resources={"warehouse": warehouse or WarehouseResource(), "dbt": dbt_cli_resource()},
+        resources={"hqd": hqd, "run_lock": RunLock(hqd=hqd), "dbt": dbt_cli_resource()},
+        # one process per run, as `hqd run` executes it: the run lock spans every step, DuckDB sees one writer
+        executor=in_process_executor,
         loggers=loggers,
     )
 

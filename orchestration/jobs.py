@@ -1,15 +1,24 @@
-"""The two jobs: the annual assessment and the quarterly monitoring run."""
+"""The jobs. `annual_assessment_job` is the main one: `hqd run` (make run), both schedules, the sensor and the
+bench execute it; the UI launches and backfills its periods. The other two are subsets of the same assets."""
 
 from dagster import AssetSelection, define_asset_job
 
+from orchestration.checks import warehouse_quality_checks
+from orchestration.partitions import PERIODS
+
 RAW = AssetSelection.groups("landing")
 PUBLICATION = AssetSelection.groups("publication")
+DBT = AssetSelection.all() - RAW - PUBLICATION
 
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
     selection=AssetSelection.all(),
-    description="Ingest, dbt build (seeds, models, tests), quality gate, publication: every mart.",
-    tags={"hqd/kind": "annual"},
+    partitions_def=PERIODS,
+    description=(
+        "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
+        "marts, publication. A partition is a quarter; 2023-10 (2023Q4) is the annual assessment of 2023."
+    ),
+    tags={"hqd/kind": "assessment"},
 )
 
 # monitoring needs the monitoring marts and what they stand on (which is most of the scoring), not the
@@ -22,6 +31,17 @@ quarterly_monitoring_job = define_asset_job(
         | AssetSelection.groups("marts_core", "marts_submissions")
         | PUBLICATION
     ),
+    partitions_def=PERIODS,
     description="Ingest the quarter's year-to-date submissions, rebuild monitoring and warnings, publish.",
-    tags={"hqd/kind": "quarterly"},
+    tags={"hqd/kind": "monitoring"},
+)
+
+# the same landing and dbt build on PostgreSQL or Spark (HQD_TARGET): Great Expectations and the publication
+# read the embedded warehouse, so there the dbt data and unit tests are the gate
+engine_build_job = define_asset_job(
+    "engine_build_job",
+    selection=(RAW | DBT) - AssetSelection.checks(warehouse_quality_checks),
+    partitions_def=PERIODS,
+    description="Ingest into the DuckDB landing store, copy raw to HQD_TARGET's engine, one dbt build there.",
+    tags={"hqd/kind": "engine"},
 )

@@ -1,57 +1,46 @@
-"""Dagster resources: where the warehouse, landing folder, publication and quality results live, and dbt."""
+"""Dagster resources: the warehouse's settings (hqd.settings, read when a run starts) and dbt."""
 
-import os
+from __future__ import annotations
+
+import contextlib
 import sys
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure, InitResourceContext
 from dagster_dbt import DbtCliResource
 
-from hqd import pipeline
-from hqd.pipeline import PROJECT_DIR
+from hqd import runlock
+from hqd.settings import PROJECT_DIR, Settings
 
 
-def default_paths() -> dict[str, str]:
-    """The paths as the environment gives them now (the resource's defaults are read once, at import)."""
-    return {name: str(path) for name, path in pipeline.default_paths().items()}
+class HqdSettings(ConfigurableResource):
+    """hqd.settings.Settings from the environment at run start; any field given here overrides it (the CLI's
+    --warehouse, --landing-dir and --publish-dir, tests' temporary folders)."""
+
+    warehouse: str | None = None
+    landing_dir: str | None = None
+    publish_dir: str | None = None
+    quality_dir: str | None = None
+    data_docs_dir: str | None = None
+    target: str | None = None
+
+    def get(self) -> Settings:
+        return Settings().with_overrides(**self.model_dump())
 
 
-_DEFAULTS = default_paths()
+class RunLock(ConfigurableResource):
+    """Held for the whole run (the jobs run their steps in one process): a second run on the same warehouse
+    refuses at once with a message naming the first."""
 
+    hqd: HqdSettings
 
-class WarehouseResource(ConfigurableResource):
-    """Paths of the embedded warehouse; every one can be moved by an environment variable."""
-
-    warehouse: str = _DEFAULTS["warehouse"]
-    landing_dir: str = _DEFAULTS["landing_dir"]
-    publish_dir: str = _DEFAULTS["publish_dir"]
-    quality_dir: str = _DEFAULTS["quality_dir"]
-    data_docs_dir: str = _DEFAULTS["data_docs_dir"]
-    generate_sample_if_empty: bool = True
-    # also load each publication into a PostgreSQL schema for BI (server from HQD_PG_*; see publish_postgres.py)
-    publish_postgres: bool = os.environ.get("HQD_PUBLISH_POSTGRES", "").lower() in {"1", "true", "yes"}
-    postgres_publish_schema: str = os.environ.get("HQD_PG_PUBLISH_SCHEMA", "hqd_marts")
-    postgres_reader_role: str = os.environ.get("HQD_PG_READER_ROLE", "hqd_bi")
-
-    @property
-    def warehouse_path(self) -> Path:
-        return Path(self.warehouse)
-
-    @property
-    def landing_path(self) -> Path:
-        return Path(self.landing_dir)
-
-    @property
-    def publish_path(self) -> Path:
-        return Path(self.publish_dir)
-
-    @property
-    def quality_path(self) -> Path:
-        return Path(self.quality_dir)
-
-    @property
-    def data_docs_path(self) -> Path:
-        return Path(self.data_docs_dir)
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext):
+        try:
+            with runlock.exclusive_run(self.hqd.get()):
+                yield self
+        except runlock.RunInProgress as exc:
+            raise Failure(str(exc)) from None
 
 
 def dbt_cli_resource() -> DbtCliResource:

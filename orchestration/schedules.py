@@ -1,11 +1,10 @@
 """Schedules in Asia/Shanghai: monitoring on the 20th of the month after a quarter ends, the assessment on
-15 March for the year before. Each run is aimed at the period it is about."""
+15 March for the year before (its fourth quarter). Each requests the partition of the period it is about."""
 
-from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from orchestration.jobs import annual_assessment_job, quarterly_monitoring_job
-
-TIMEZONE = "Asia/Shanghai"
+from orchestration.partitions import PERIODS, TIMEZONE, partition_key
 
 
 def previous_quarter(year: int, month: int) -> tuple[int, int]:
@@ -13,16 +12,13 @@ def previous_quarter(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 4) if quarter == 0 else (year, quarter)
 
 
-def period_run_config(assessment_year: int, quarter: int | None = None) -> dict:
-    ingest = {"assessment_year": assessment_year}
-    if quarter:
-        ingest["quarter"] = quarter
-    return {
-        "ops": {
-            "raw_submissions": {"config": ingest},
-            "published__marts": {"config": {"assessment_year": assessment_year}},
-        }
-    }
+def _request(key: str, run_key: str) -> RunRequest | SkipReason:
+    if not PERIODS.has_partition_key(key):
+        return SkipReason(
+            f"period {key} is outside the configured assessment years: add its rules to "
+            "seeds/config (assessment_years.csv and the year's rows) first"
+        )
+    return RunRequest(run_key=run_key, partition_key=key)
 
 
 @schedule(
@@ -34,11 +30,7 @@ def period_run_config(assessment_year: int, quarter: int | None = None) -> dict:
 def quarterly_monitoring_schedule(context: ScheduleEvaluationContext):
     when = context.scheduled_execution_time
     year, quarter = previous_quarter(when.year, when.month)
-    return RunRequest(
-        run_key=f"monitoring-{year}Q{quarter}",
-        run_config=period_run_config(year, quarter),
-        tags={"hqd/period": f"{year}Q{quarter}"},
-    )
+    return _request(partition_key(year, quarter), f"monitoring-{year}Q{quarter}")
 
 
 @schedule(
@@ -49,4 +41,4 @@ def quarterly_monitoring_schedule(context: ScheduleEvaluationContext):
 )
 def annual_assessment_schedule(context: ScheduleEvaluationContext):
     year = context.scheduled_execution_time.year - 1
-    return RunRequest(run_key=f"assessment-{year}", run_config=period_run_config(year), tags={"hqd/period": str(year)})
+    return _request(partition_key(year, 4), f"assessment-{year}")

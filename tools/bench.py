@@ -1,25 +1,27 @@
 """`make bench`: what the warehouse costs at scale, against the lower bound and the pandas peer.
 
-    python -m tools.bench [--scales 1,4,16,national] [--base-prefectures 5] [--years 2015-2024]
+    hqd bench [--scales 1,4,16,national] [--base-prefectures 5] [--years 2015-2024]
     BENCH_SCALES=1,4 make bench          # a quick subset
 
-For each scale the synthetic configuration and submissions are generated (orchestration/national.py; scale k
+For each scale the synthetic configuration and submissions are generated (tools/national.py; scale k
 has k × base prefectures, `national` 330 prefectures and 2,850 counties) under data/bench/<scale>/, with the last
 quarter held back. Then, each in its own process so that its peak memory is its own:
 
-* ours, full: configuration check, ingest, one `dbt build`, the Great Expectations suites, publication;
-* ours, incremental: the held-back quarter lands, then ingest, `dbt build` (incremental), checks, publication;
-* the lower bound (orchestration/baselines.py): the scoring and ranking as plain DuckDB SQL on the landing files;
+* ours, full: configuration check, then the main Dagster job exactly as `hqd run` executes it (ingest, raw
+  checks, one `dbt build`, the Great Expectations checks, publication); stage times from the run's own step
+  statistics, the gate always on;
+* ours, incremental: the held-back quarter lands, then the same job again;
+* the lower bound (tools/baselines.py): the scoring and ranking as plain DuckDB SQL on the landing files;
 * the peer: the same in pandas.
 
-It prints per scale each stage's wall time and peak memory (the process's resident set, reset before each stage
-through /proc/self/clear_refs), values per second, whether the three agree on every score (1e-9) and rank, and
-the ratios the targets are stated in. Results also go to data/bench/results.json. Not a timed test: a script.
+It prints per scale each stage's wall time and peak memory (the process's resident set, or of dbt, its child, reset
+at each step's start through /proc/self/clear_refs), values per second, whether the three agree on every
+score (1e-9) and rank, and the ratios the targets are stated in. Results also go to data/bench/results.json.
+Not a timed test: a script.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -35,9 +37,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_DIR / "data" / "bench"
 DEFAULT_SCALES = "1,4,16,national"
 DEFAULT_BASE_PREFECTURES = 5
-# Great Expectations validates each suite's query result as an in-memory pandas frame: 4.3 GB peak at 0.95 million
-# values here, growing with the rows. Above this many values the bench leaves the stage out and says so.
-QUALITY_MAX_VALUES = int(os.environ.get("BENCH_QUALITY_MAX_VALUES", "1500000"))
 
 
 def _peak_reset() -> None:
@@ -67,53 +66,108 @@ def _stage(record: dict[str, Any], name: str, work: Callable[[], Any]) -> Any:
 
 
 # --- the child processes ---------------------------------------------------------------------------------------
+class _StagePeaks:
+    """Each step's peak resident memory (this process, or a child it waited for, such as dbt) while the job runs:
+    reset at each step's start, read at its end. A Dagster logger handler, so the job itself is untouched."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, float] = {}
+
+    def logger(self):
+        import logging
+
+        from dagster import logger
+
+        peaks = self.peaks
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                event = getattr(record, "dagster_event", None)
+                if event is None or not event.step_key:
+                    return
+                if event.event_type_value == "STEP_START":
+                    _peak_reset()
+                elif event.event_type_value in {"STEP_SUCCESS", "STEP_FAILURE"}:
+                    import resource
+
+                    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                    peaks[event.step_key] = max(_peak_mb(), children)
+
+        @logger
+        def stage_peaks(_init_context):
+            log = logging.getLogger("hqd.bench.peaks")
+            log.setLevel(logging.DEBUG)
+            log.propagate = False
+            log.handlers = [Handler()]
+            return log
+
+        return stage_peaks
+
+
+# the job's steps, as the bench's stages
+STEP_STAGES = {
+    "raw_submissions": "ingest",
+    "hqd_dbt_assets": "dbt build",
+    "raw_quality_checks": "quality checks",
+    "warehouse_quality_checks": "quality checks",
+    "published__marts": "publish",
+}
+
+
 def _child_ours(out: Path) -> dict[str, Any]:
-    from hqd import pipeline, quality
-    from hqd.publication import files as publish
+    """The main job, as `hqd run` executes it (same job, same checks), on this scale's files."""
+    from hqd import config_check
+    from hqd.settings import Settings
+    from orchestration import runner
+    from orchestration.partitions import PERIODS
+    from orchestration.resources import HqdSettings
     from tools import baselines
 
-    settings = pipeline.Settings()
-    settings.warehouse = out / "warehouse" / "hqd.duckdb"
-    settings.landing_dir = out / "landing"
-    settings.dbt_target_path = out / "target"
-    settings.dbt_log_path = out / "logs"
+    overrides = HqdSettings(
+        warehouse=str(out / "warehouse" / "hqd.duckdb"),
+        landing_dir=str(out / "landing"),
+        publish_dir=str(out / "published"),
+        quality_dir=str(out / "quality"),
+        data_docs_dir=str(out / "data_docs"),
+    )
+    settings: Settings = overrides.get()
     result: dict[str, Any] = {"full": {}, "incremental": {}}
-    values = 0  # rows landed so far: decides whether the quality stage runs
+    instance = runner.instance_for(settings.with_overrides(dagster_home=out / "dagster_home"))
 
     def run(kind: str) -> None:
         record = result[kind]
         if kind == "full":
-            _stage(record, "check", lambda: pipeline.check_configuration(settings))
-        report = _stage(record, "ingest", lambda: pipeline.ingest_landing(settings))
-        record["rows_landed"] = report.rows_loaded
-        nonlocal values
-        values += report.rows_loaded
-        record["files_loaded"] = report.files_loaded
-        build = _stage(record, "dbt build", lambda: pipeline.run_dbt_build(settings))
-        if not build.success:
-            raise SystemExit(f"dbt build failed: {build.error or build.failures[:5]}")
-        record["dbt_nodes"] = build.nodes
-        if values > QUALITY_MAX_VALUES:
-            record["quality_skipped"] = f"not run above {QUALITY_MAX_VALUES:,} values (in-memory pandas frames)"
-        else:
-            run_quality(record)
-        _stage(
-            record,
-            "publish",
-            lambda: publish.publish_marts(
-                settings.warehouse, out / "published", run_id=f"bench-{kind}", assessment_year=None, checks=[]
-            ),
+            _stage(record, "check", lambda: config_check.validate_config(settings.seeds_dir))
+        peaks = _StagePeaks()
+        job_run = runner.execute(
+            overrides,
+            partition_key=PERIODS.get_last_partition_key(),
+            loggers={"stage_peaks": peaks.logger()},
+            run_config={"loggers": {"stage_peaks": {}}},
+            instance=instance,
         )
-
-    def run_quality(record: dict[str, Any]) -> None:
-        outcomes = _stage(
-            record,
-            "quality checks",
-            lambda: quality.run_all(settings.warehouse, data_docs_dir=out / "data_docs"),
-        )
-        record["suites"] = len(outcomes)
-        record["suites_failed"] = [o.suite_name for o in outcomes if not o.success]
-        record["suite_seconds"] = {o.suite_name: round(o.seconds, 2) for o in outcomes}
+        record["run_id"] = job_run.run_id
+        for step, seconds in job_run.step_seconds().items():
+            stage = STEP_STAGES.get(step, step)
+            earlier = record.get(stage, {"seconds": 0.0, "peak_mb": 0.0})
+            record[stage] = {
+                "seconds": earlier["seconds"] + seconds,
+                "peak_mb": max(earlier["peak_mb"], peaks.peaks.get(step, 0.0)),
+            }
+        checks = [
+            e.event_specific_data
+            for e in job_run.result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name.startswith("ge_")
+        ]
+        record["suites"] = len(checks)
+        record["suites_failed"] = sorted(c.check_name for c in checks if not c.passed)
+        materialised = job_run.result.asset_materializations_for_node("raw_submissions")
+        for m in materialised:
+            if m.asset_key.path == ["raw", "submissions"]:
+                record["rows_landed"] = m.metadata["rows_loaded"].value
+                record["files_loaded"] = m.metadata["files_loaded"].value
+        if not job_run.success:
+            raise SystemExit(f"the job failed ({kind}): see run {job_run.run_id} in {out / 'dagster_home'}")
 
     run("full")
     late = out / "late"
@@ -177,7 +231,7 @@ def _run_child(kind: str, out: Path) -> dict[str, Any]:
     env.setdefault("HQD_DUCKDB_MEMORY_LIMIT", "2500MB")
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--child", kind, "--dir", str(out)],
+        [sys.executable, "-m", "hqd.cli", "bench", "--child", kind, "--dir", str(out)],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -317,7 +371,7 @@ def print_results(results: list[dict[str, Any]], console) -> None:
         del last
 
 
-def markdown(results: list[dict[str, Any]]) -> str:
+def render_markdown(results: list[dict[str, Any]]) -> str:
     def cell(record: dict[str, Any], stage: str) -> str:
         if stage not in record:
             return "not run" if stage == "quality checks" else "—"
@@ -353,19 +407,20 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", DEFAULT_SCALES))
-    parser.add_argument("--base-prefectures", type=int, default=DEFAULT_BASE_PREFECTURES)
-    parser.add_argument("--years", default="2015-2024")
-    parser.add_argument("--report", action="store_true", help="print data/bench/results.json again, nothing run")
-    parser.add_argument("--markdown", action="store_true", help="the stored results as Markdown tables (README)")
-    parser.add_argument("--child", choices=["ours", "duckdb", "pandas"], help=argparse.SUPPRESS)
-    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        result = _child_ours(args.dir) if args.child == "ours" else _child_baseline(args.dir, args.child)
-        (args.dir / f"result_{args.child}.json").write_text(json.dumps(result, indent=2))
+def main(
+    *,
+    scales: str,
+    base_prefectures: int,
+    years: str,
+    report: bool = False,
+    markdown: bool = False,
+    child: str | None = None,
+    directory: Path | None = None,
+) -> int:
+    """`hqd bench`: see its --help."""
+    if child:
+        result = _child_ours(directory) if child == "ours" else _child_baseline(directory, child)
+        (directory / f"result_{child}.json").write_text(json.dumps(result, indent=2))
         return 0
 
     from rich.console import Console
@@ -373,24 +428,24 @@ def main(argv: list[str] | None = None) -> int:
     from tools import national
 
     console = Console(width=max(160, Console().width))
-    if args.markdown or args.report:
+    if markdown or report:
         every = json.loads((BENCH_DIR / "results.json").read_text())
         for r in every:  # compared again with the current rules
             if (BENCH_DIR / r["label"].replace("×", "x") / "scores_ours.pkl").is_file():
                 r["differences"] = _compare(BENCH_DIR / r["label"].replace("×", "x"))
-        if args.markdown:
-            print(markdown(every))
+        if markdown:
+            print(render_markdown(every))
         else:
             print_results(every, console)
         return 0 if all(not ps for r in every for ps in r["differences"].values()) else 1
-    a, _, b = args.years.partition("-")
-    years = list(range(int(a), int(b or a) + 1))
+    a, _, b = years.partition("-")
+    year_list = list(range(int(a), int(b or a) + 1))
     results = []
-    for scale in [s.strip() for s in args.scales.split(",") if s.strip()]:
-        prefectures = national.NATIONAL_PREFECTURES if scale == "national" else int(scale) * args.base_prefectures
+    for scale in [s.strip() for s in scales.split(",") if s.strip()]:
+        prefectures = national.NATIONAL_PREFECTURES if scale == "national" else int(scale) * base_prefectures
         label = scale if scale == "national" else f"{scale}×"
         started = time.perf_counter()
-        results.append(bench_scale(label, prefectures, years, console))
+        results.append(bench_scale(label, prefectures, year_list, console))
         console.print(f"  {label} done in {time.perf_counter() - started:.0f} s")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     results_file = BENCH_DIR / "results.json"
@@ -406,7 +461,3 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"machine: {os.cpu_count()} cores; results in {BENCH_DIR / 'results.json'}")
     agree = all(not ps for r in every for ps in r["differences"].values())
     return 0 if agree else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

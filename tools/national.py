@@ -21,7 +21,6 @@ Everything is vectorised (one numpy draw per year); no loop runs over rows.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import time
 from collections.abc import Sequence
@@ -418,27 +417,3 @@ def generate_national(
         missing_total,
         time.perf_counter() - started,
     )
-
-
-def _parse_years(text: str) -> list[int]:
-    a, _, b = text.partition("-")
-    return list(range(int(a), int(b or a) + 1))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.national", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--out", type=Path, default=PROJECT_ROOT / "data" / "national", help="writes OUT/seeds and OUT/landing"
-    )
-    parser.add_argument("--prefectures", type=int, default=NATIONAL_PREFECTURES)
-    parser.add_argument("--years", type=_parse_years, default=list(DEFAULT_YEARS), help="e.g. 2015-2024")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    args = parser.parse_args(argv)
-    report = generate_national(args.out, prefectures=args.prefectures, years=args.years, seed=args.seed)
-    print(report.summary())
-    print(f"use it with: HQD_SEEDS_DIR={report.seeds_dir} HQD_LANDING_DIR={report.landing_dir} (inside the project)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

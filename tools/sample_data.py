@@ -46,7 +46,6 @@ years, and the real files do not change with ``scale``.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import re
@@ -1249,7 +1248,7 @@ def landing_is_empty(landing_dir: Path) -> bool:
     return not any(p.is_file() and p.suffix.lower() in {".csv", ".xlsx"} for p in landing_dir.rglob("*"))
 
 
-def _parse_years(text: str) -> list[int]:
+def parse_years(text: str) -> list[int]:
     """'2018-2024', '2023' or '2018,2020,2023'."""
     out: list[int] = []
     for part in text.split(","):
@@ -1260,36 +1259,3 @@ def _parse_years(text: str) -> list[int]:
         elif part:
             out.append(int(part))
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.sample_data",
-        description="Write deterministic sample submissions (高质量发展综合考核) into a landing folder.",
-    )
-    parser.add_argument("--landing-dir", type=Path, required=True)
-    parser.add_argument("--years", type=_parse_years, default=None, help="e.g. 2018-2024 or 2021,2023")
-    parser.add_argument("--seed", type=int, default=20240330)
-    parser.add_argument("--scale", type=int, default=1, help=f"1..{MAX_SCALE}; >1 adds synthetic counties")
-    parser.add_argument("--seeds-dir", type=Path, default=None)
-    parser.add_argument(
-        "--messy-rate", type=float, default=0.0, help="0..1 share of cells and files written messily (default 0)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        report = generate_sample(
-            args.landing_dir,
-            years=args.years,
-            seed=args.seed,
-            scale=args.scale,
-            seeds_dir=args.seeds_dir,
-            messy_rate=args.messy_rate,
-        )
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(report.summary())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

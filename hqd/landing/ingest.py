@@ -377,6 +377,20 @@ def ingest_landing(
     return report
 
 
+def land(
+    settings, *, files: Iterable[Path] | None = None, on_file: Callable[[Path], None] | None = None
+) -> IngestReport:
+    """Every new file of the settings' landing folder (or just `files`) into the warehouse's raw tables."""
+    from hqd import warehouse
+
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    con = warehouse.connect(settings)
+    try:
+        return ingest_landing(settings.landing_dir, con, files=files, on_file=on_file)
+    finally:
+        con.close()
+
+
 # --- the set-based path for well-formed files -------------------------------------------------------------
 # Most submissions are the template exactly: UTF-8 without BOM, the long header in its canonical spelling, one
 # record per line, no quoting. For those, DuckDB's CSV reader loads whole batches of files in one statement;

@@ -17,14 +17,12 @@ A blocked or failed publication leaves `current` and every existing release exac
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -327,37 +325,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m hqd.publication.files",
-        description="Publish the warehouse marts as a read-only release for BI readers (no quality checks).",
-    )
-    parser.add_argument("--warehouse", type=Path, required=True, help="the writer's DuckDB file")
-    parser.add_argument("--publish-dir", type=Path, required=True, help="where releases/ and current live")
-    parser.add_argument("--run-id", default=None, help="default: manual-<random>")
-    parser.add_argument("--year", type=int, default=None, help="assessment year recorded in the manifest")
-    parser.add_argument("--keep-releases", type=int, default=3)
-    args = parser.parse_args(argv)
-    run_id = args.run_id or f"manual-{uuid.uuid4().hex[:12]}"
-    try:
-        publication = publish_marts(
-            args.warehouse,
-            args.publish_dir,
-            run_id=run_id,
-            assessment_year=args.year,
-            checks=[],
-            keep_releases=args.keep_releases,
-        )
-    except (ValueError, OSError, duckdb.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"published {publication.release_dir}")
-    for table, info in publication.manifest["marts"].items():
-        print(f"  {table}: {info['row_count']:,} rows")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,10 +14,7 @@ the build's own marts schema when the warehouse itself runs on the same server.
     python -m hqd.publication.postgres --schema bi --reader-role bi_readers
 """
 
-import argparse
-import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,33 +89,3 @@ def publish_release_to_postgres(
         pg_con.close()
         source.close()
     return PostgresPublication(schema, reader_role, release_dir.name, counts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from hqd.pipeline import default_paths
-
-    parser = argparse.ArgumentParser(
-        prog="python -m hqd.publication.postgres", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--release", type=Path, help="a release folder (default: <publish_dir>/current)")
-    parser.add_argument("--schema", default=os.environ.get("HQD_PG_PUBLISH_SCHEMA", DEFAULT_SCHEMA))
-    parser.add_argument("--reader-role", default=os.environ.get("HQD_PG_READER_ROLE", DEFAULT_READER_ROLE))
-    args = parser.parse_args(argv)
-    release = args.release or (default_paths()["publish_dir"] / publish.CURRENT_LINK)
-    try:
-        result = publish_release_to_postgres(
-            release.resolve(), PostgresConnection.from_env(), args.schema, args.reader_role
-        )
-    except (FileNotFoundError, ValueError) as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    total = sum(result.row_counts.values())
-    print(
-        f"published release {result.release} to schema {result.schema}: {len(result.row_counts)} marts, "
-        f"{total:,} rows; readable by role {result.reader_role}"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,25 +1,18 @@
-"""The ingest step as an asset: landing files → raw.submissions."""
+"""The ingest step as an asset: landing files → raw.submissions (hqd.landing.ingest does the work)."""
 
-from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, MetadataValue, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from hqd.landing import ingest
-from orchestration.resources import WarehouseResource
-
-
-class PeriodConfig(Config):
-    """Aim a run at one period: only landing files under `<year>/` (or `<year>/<year>Q<n>/`) are loaded."""
-
-    assessment_year: int | None = None
-    quarter: int | None = None
-
-
-def files_for_period(landing_dir, assessment_year: int | None, quarter: int | None):
-    files = ingest.landing_files(landing_dir)
-    if assessment_year is None:
-        return files
-    prefix = f"{assessment_year}/" + (f"{assessment_year}Q{quarter}/" if quarter else "")
-    return [p for p in files if p.relative_to(landing_dir).as_posix().startswith(prefix)]
-
+from orchestration.partitions import PERIODS, period_code
+from orchestration.resources import HqdSettings, RunLock
 
 RAW_SPECS = [
     AssetSpec(
@@ -43,21 +36,28 @@ RAW_SPECS = [
 ]
 
 
-@multi_asset(specs=RAW_SPECS, name="raw_submissions")
-def raw_submissions(context: AssetExecutionContext, config: PeriodConfig, warehouse: WarehouseResource):
-    import duckdb
+@multi_asset(
+    specs=RAW_SPECS,
+    name="raw_submissions",
+    partitions_def=PERIODS,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def raw_submissions(context: AssetExecutionContext, hqd: HqdSettings, run_lock: RunLock):
+    """Loads every file of the landing folder not loaded before (by content hash), whatever period it is
+    for: a correction may concern any earlier period, and the dbt models recompute from the first year the new
+    rows touch. The partition says which period the run is for."""
+    settings = hqd.get()
+    files = ingest.landing_files(settings.landing_dir) if settings.landing_dir.is_dir() else []
+    if not files:
+        raise Failure(
+            f"no submissions in {settings.landing_dir}: put the bureaus' CSV or XLSX files there "
+            "(or `hqd sample` for the generated sample), then run again"
+        )
+    report = ingest.land(settings)
+    from hqd import warehouse
 
-    from tools import sample_data
-
-    landing = warehouse.landing_path
-    if warehouse.generate_sample_if_empty and sample_data.landing_is_empty(landing):
-        report = sample_data.generate_sample(landing)
-        context.log.info(f"landing folder was empty: generated the sample ({report.files_written} files)")
-    files = files_for_period(landing, config.assessment_year, config.quarter)
-    warehouse.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse.warehouse_path))
+    con = warehouse.connect(settings)
     try:
-        report = ingest.ingest_landing(landing, con, files=files)
         total_rows = con.execute("select count(*) from raw.submissions").fetchone()[0]
     finally:
         con.close()
@@ -65,7 +65,9 @@ def raw_submissions(context: AssetExecutionContext, config: PeriodConfig, wareho
         f"ingest: {report.files_loaded} new files, {report.rows_loaded} rows; {report.files_skipped} already loaded"
     )
     for _file, reason in report.failures:
-        context.log.error(f"unreadable landing file: {reason}")
+        # submitted data never fails the run: the file is reported, everything else loads
+        context.log.warning(f"unreadable landing file: {reason}")
+    keys = context.partition_keys if context.has_partition_key_range else [context.partition_key]
     yield MaterializeResult(
         asset_key=["raw", "submissions"],
         metadata={
@@ -75,7 +77,9 @@ def raw_submissions(context: AssetExecutionContext, config: PeriodConfig, wareho
             "rows_loaded": report.rows_loaded,
             "raw_rows_total": total_rows,
             "unreadable_files": MetadataValue.json([{"file": n, "reason": r} for n, r in report.failures]),
-            "period": f"{config.assessment_year or 'all'}" + (f"Q{config.quarter}" if config.quarter else ""),
+            "periods": ", ".join(period_code(k) for k in (keys[0], keys[-1]))
+            if len(keys) > 1
+            else period_code(keys[0]),
         },
     )
     yield MaterializeResult(asset_key=["raw", "landing_files"], metadata={"files_loaded": report.files_loaded})

@@ -3,20 +3,15 @@
 
 import json
 
-from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
 from hqd.publication import files as publish
 from orchestration.assets.dbt import hqd_dbt_assets
 from orchestration.checks import outcomes_path
-from orchestration.resources import WarehouseResource
+from orchestration.partitions import PERIODS, period_of
+from orchestration.resources import HqdSettings, RunLock
 
 MART_KEYS = sorted((key for key in hqd_dbt_assets.keys if key.path[0] == "marts"), key=lambda k: k.path)
-
-
-class PublishConfig(Config):
-    """The period the run was aimed at, recorded in the publication's manifest."""
-
-    assessment_year: int | None = None
 
 
 @asset(
@@ -25,9 +20,12 @@ class PublishConfig(Config):
     group_name="publication",
     description="The marts as BI reads them: <publish_dir>/current/hqd_marts.duckdb (read-only) and Parquet.",
     kinds={"duckdb", "parquet"},
+    partitions_def=PERIODS,
+    backfill_policy=BackfillPolicy.single_run(),
 )
-def published_marts(context: AssetExecutionContext, config: PublishConfig, warehouse: WarehouseResource):
-    path = outcomes_path(warehouse.quality_path, context.run_id)
+def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: RunLock):
+    settings = hqd.get()
+    path = outcomes_path(settings.quality_dir, context.run.run_id)
     if not path.exists():
         raise Failure(
             "the quality checks did not run in this run, so nothing is published "
@@ -37,27 +35,30 @@ def published_marts(context: AssetExecutionContext, config: PublishConfig, wareh
         publish.CheckOutcome(**{k: r[k] for k in ("name", "asset", "passed", "blocking", "detail")})
         for r in json.loads(path.read_text(encoding="utf-8"))
     ]
+    last_key = context.partition_key_range.end if context.has_partition_key_range else context.partition_key
+    year, quarter = period_of(last_key)
     try:
         publication = publish.publish_marts(
-            warehouse.warehouse_path,
-            warehouse.publish_path,
-            run_id=context.run_id,
-            assessment_year=config.assessment_year,
+            settings.warehouse,
+            settings.publish_dir,
+            run_id=context.run.run_id,
+            assessment_year=year,
             checks=checks,
+            keep_releases=settings.releases_kept,
         )
     except publish.PublicationBlocked as exc:
         raise Failure(str(exc)) from exc
     rows = {name: info["row_count"] for name, info in publication.manifest["marts"].items()}
     context.log.info(f"published {len(rows)} marts to {publication.release_dir}")
     server = {}
-    if warehouse.publish_postgres:
+    if settings.publish_postgres:
         from hqd.engines import PostgresConnection
         from hqd.publication.postgres import publish_release_to_postgres
 
-        pg = PostgresConnection.from_env()
+        pg = PostgresConnection.from_settings(settings)
         try:
             loaded = publish_release_to_postgres(
-                publication.release_dir, pg, warehouse.postgres_publish_schema, warehouse.postgres_reader_role
+                publication.release_dir, pg, settings.pg_publish_schema, settings.pg_reader_role
             )
         except Exception as exc:
             raise Failure(
@@ -69,8 +70,9 @@ def published_marts(context: AssetExecutionContext, config: PublishConfig, wareh
     return MaterializeResult(
         metadata={
             **server,
+            "period": f"{year}Q{quarter}",
             "release": MetadataValue.path(str(publication.release_dir)),
-            "duckdb": MetadataValue.path(str(warehouse.publish_path / "current" / "hqd_marts.duckdb")),
+            "duckdb": MetadataValue.path(str(settings.publish_dir / "current" / "hqd_marts.duckdb")),
             "row_counts": MetadataValue.json(rows),
             "checks_failed_non_blocking": sum(1 for c in checks if not c.passed and not c.blocking),
         }

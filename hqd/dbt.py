@@ -1,0 +1,86 @@
+"""How the warehouse calls dbt: arguments, environment and what a build reports.
+
+The Dagster job runs dbt (through dagster-dbt, once per run); this module is what it is told, so that every
+run, on any engine, builds the same project with the same settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hqd.settings import Settings
+
+
+@dataclass
+class DbtNodeFailure:
+    unique_id: str
+    status: str
+    message: str
+
+
+@dataclass
+class DbtBuildResult:
+    success: bool
+    nodes: int
+    failures: list[DbtNodeFailure]
+    error: str | None = None
+
+
+def build_args(settings: Settings, *, full_refresh: bool = False) -> list[str]:
+    """`dbt build` (seeds, models, data tests, unit tests) on the settings' target."""
+    return ["build", "--target", settings.target, *(["--full-refresh"] if full_refresh else [])]
+
+
+@contextlib.contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """profiles.yml reads the warehouse and engine from the environment of the dbt process: set it for the
+    duration of one invocation, then restore what was there."""
+    previous = {key: os.environ.get(key) for key in settings.dbt_env()}
+    os.environ.update(settings.dbt_env())
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_target_path(settings: Settings, run_id: str) -> Path:
+    """Where one run's dbt artefacts go (run_results.json, compiled SQL)."""
+    return settings.dbt_target_dir / "runs" / run_id
+
+
+def prune_run_folders(settings: Settings, keep_run_id: str) -> list[Path]:
+    """Per-run artefact folders do not accumulate: keep the newest `dbt_runs_kept`, and this run's."""
+    runs = settings.dbt_target_dir / "runs"
+    if not runs.is_dir():
+        return []
+    folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for folder in folders[settings.dbt_runs_kept :]:
+        if folder.name != keep_run_id:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def read_run_results(path: Path) -> DbtBuildResult:
+    """What one `dbt build` did, from its run_results.json: nodes run (hooks left out) and the failures."""
+    if not path.is_file():
+        return DbtBuildResult(False, 0, [], error=f"dbt wrote no run results ({path})")
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    nodes = [r for r in results if not r["unique_id"].startswith("operation.")]
+    failures = [
+        DbtNodeFailure(r["unique_id"], r["status"], (r.get("message") or "").strip())
+        for r in nodes
+        if r["status"] in {"error", "fail", "runtime error"}
+    ]
+    return DbtBuildResult(not failures, len(nodes), failures)

@@ -1,0 +1,83 @@
+"""Executes a job of these definitions in this process, on the persistent Dagster instance that `make ui`
+shows: `hqd run`, `hqd engines build` and the bench all come through here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster._core.instance.ref import InstanceRef
+
+from hqd.settings import Settings
+from orchestration.definitions import make_definitions
+from orchestration.resources import HqdSettings
+
+MAIN_JOB = "annual_assessment_job"
+
+
+def instance_for(settings: Settings) -> DagsterInstance:
+    """DAGSTER_HOME when set (as `dagster dev` uses it), else the project's .dagster_home: one instance, so
+    every run made in the terminal shows in the UI with its checks."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    ensure_instance_config(home)
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+INSTANCE_CONFIG = """# written by the HQD warehouse: offices run on closed networks, so nothing is sent anywhere
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_instance_config(home: Path) -> None:
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+
+
+@dataclass
+class JobRun:
+    job_name: str
+    partition_key: str
+    result: ExecuteInProcessResult
+    instance: DagsterInstance
+
+    @property
+    def run_id(self) -> str:
+        return self.result.run_id
+
+    @property
+    def success(self) -> bool:
+        return self.result.success
+
+    def step_seconds(self) -> dict[str, float]:
+        """Each step's wall time, from the run's own event log (what the UI shows)."""
+        stats = self.instance.get_run_step_stats(self.run_id)
+        return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}
+
+
+def execute(
+    overrides: HqdSettings | None = None,
+    *,
+    partition_key: str,
+    job_name: str = MAIN_JOB,
+    run_config: dict | None = None,
+    loggers: dict | None = None,
+    instance: DagsterInstance | None = None,
+    tags: dict[str, str] | None = None,
+) -> JobRun:
+    overrides = overrides or HqdSettings()
+    defs = make_definitions(overrides, loggers=loggers)
+    job = defs.resolve_job_def(job_name)
+    instance = instance or instance_for(overrides.get())
+    result = job.execute_in_process(
+        run_config=run_config or {},
+        instance=instance,
+        partition_key=partition_key,
+        raise_on_error=False,
+        tags=tags,
+    )
+    return JobRun(job_name, partition_key, result, instance)
