@@ -355,6 +355,7 @@ def publish_files(
     warehouse: WarehouseOpt = None,
     publish_dir: PublishOpt = None,
     year: Annotated[int | None, typer.Option(help="assessment year recorded in the manifest")] = None,
+    run_id: Annotated[str | None, typer.Option(help="the release's run id [default: manual-<random>]")] = None,
 ) -> None:
     """Copy the warehouse's marts into a new read-only release (DuckDB file, Parquet, manifest) under the
     publication folder and switch `current` to it. No quality checks: the job's publication step is gated."""
@@ -367,7 +368,7 @@ def publish_files(
         publication = files.publish_marts(
             settings.warehouse,
             settings.publish_dir,
-            run_id=f"manual-{uuid.uuid4().hex[:12]}",
+            run_id=run_id or f"manual-{uuid.uuid4().hex[:12]}",
             assessment_year=year,
             checks=[],
             keep_releases=settings.releases_kept,

@@ -4,7 +4,6 @@ bench execute it; the UI launches and backfills its periods. The other two are s
 from dagster import AssetSelection, define_asset_job
 
 from orchestration.checks import warehouse_quality_checks
-from orchestration.partitions import PERIODS
 
 RAW = AssetSelection.groups("landing")
 PUBLICATION = AssetSelection.groups("publication")
@@ -13,7 +12,6 @@ DBT = AssetSelection.all() - RAW - PUBLICATION
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
     selection=AssetSelection.all(),
-    partitions_def=PERIODS,
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
         "marts, publication. A partition is a quarter; 2023-10 (2023Q4) is the annual assessment of 2023."
@@ -31,7 +29,6 @@ quarterly_monitoring_job = define_asset_job(
         | AssetSelection.groups("marts_core", "marts_submissions")
         | PUBLICATION
     ),
-    partitions_def=PERIODS,
     description="Ingest the quarter's year-to-date submissions, rebuild monitoring and warnings, publish.",
     tags={"hqd/kind": "monitoring"},
 )
@@ -41,7 +38,6 @@ quarterly_monitoring_job = define_asset_job(
 engine_build_job = define_asset_job(
     "engine_build_job",
     selection=(RAW | DBT) - AssetSelection.checks(warehouse_quality_checks),
-    partitions_def=PERIODS,
     description="Ingest into the DuckDB landing store, copy raw to HQD_TARGET's engine, one dbt build there.",
     tags={"hqd/kind": "engine"},
 )

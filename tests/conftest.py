@@ -44,8 +44,6 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 
     root = tmp_path_factory.mktemp("e2e")
     mp = pytest.MonkeyPatch()
-    mp.setenv("DBT_TARGET_PATH", str(root / "target"))
-    mp.setenv("DBT_LOG_PATH", str(root / "logs"))
     mp.setenv("HQD_QUALITY_DIR", str(root / "quality"))
     mp.setenv("HQD_DATA_DOCS_DIR", str(root / "data_docs"))
     mp.setenv("HQD_PUBLISH_DIR", str(root / "published"))
@@ -58,6 +56,16 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     finally:
         mp.undo()
     return BuiltWarehouse(root / "hqd.duckdb", root / "landing", code, buffer.getvalue())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory):
+    """Every run of the session on one throwaway Dagster instance, never the project's .dagster_home."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(home))
+    yield home
+    mp.undo()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -95,34 +103,22 @@ def postgres_cluster():
         cluster.stop()
 
 
-def _settings_for_engine_build(built_warehouse: BuiltWarehouse, root: Path):
-    """dbt on another engine reads the end-to-end run's landed data; its target and logs go to `root`."""
-    from hqd import pipeline
-
-    return pipeline.Settings(
-        warehouse=built_warehouse.path,
-        landing_dir=built_warehouse.landing_dir,
-        dbt_target_path=root / "target",
-        dbt_log_path=root / "logs",
-    )
-
-
 @pytest.fixture(scope="session")
 def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
-    """The end-to-end run's landed raw tables copied into the private cluster, and one dbt build there."""
-    from hqd import engines
+    """The engine job on the private cluster: the end-to-end run's landing store (nothing new to ingest), its raw
+    tables copied there, one dbt build there. Returns (raw rows copied, the dbt build's result)."""
+    from tests.support import jobs
 
     root = tmp_path_factory.mktemp("postgres")
     mp = pytest.MonkeyPatch()
     for key, value in postgres_cluster.connection().env().items():
         mp.setenv(key, value)
     try:
-        source = built_warehouse.connect()
-        try:
-            copied = engines.copy_raw("postgres", source)
-        finally:
-            source.close()
-        result = engines.build_with_dbt("postgres", _settings_for_engine_build(built_warehouse, root))
+        settings = jobs.overrides(
+            root, warehouse=built_warehouse.path, landing=built_warehouse.landing_dir, target="postgres"
+        )
+        job_run = jobs.run_job(settings, job_name="engine_build_job")
+        copied, result = jobs.raw_copied(job_run), jobs.dbt_result(job_run, settings)
     finally:
         mp.undo()
     return copied, result
@@ -130,17 +126,22 @@ def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark_build(built_warehouse, tmp_path_factory):
-    """The same on a local Spark session whose tables and metastore live in a temporary folder."""
+    """The engine job on a local Spark session whose tables and metastore live in a temporary folder."""
     from hqd import engines
+    from tests.support import jobs
 
     root = tmp_path_factory.mktemp("spark")
-    spark = engines.spark_session(engines.SparkLocation(root / "spark"))
-    source = built_warehouse.connect()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HQD_SPARK_DIR", str(root / "spark"))
     try:
-        copied = engines.replicate_raw_to_spark(source, spark)
+        settings = jobs.overrides(
+            root, warehouse=built_warehouse.path, landing=built_warehouse.landing_dir, target="spark"
+        )
+        job_run = jobs.run_job(settings, job_name="engine_build_job")
+        copied, result = jobs.raw_copied(job_run), jobs.dbt_result(job_run, settings)
     finally:
-        source.close()
-    result = engines.build_with_dbt("spark", _settings_for_engine_build(built_warehouse, root))
+        mp.undo()
+    spark = engines.spark_session(engines.SparkLocation(root / "spark"))
     yield spark, copied, result
     spark.stop()
 

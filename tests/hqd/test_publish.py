@@ -341,16 +341,27 @@ def test_bad_arguments_are_refused_before_writing(warehouse: Path, tmp_path: Pat
     assert not (tmp_path / "pub").exists()
 
 
-def test_cli_publishes_and_prints_row_counts(warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    code = publish_module.main(
-        ["--warehouse", str(warehouse), "--publish-dir", str(tmp_path / "pub"), "--run-id", "cli1"]
+def test_cli_publishes_and_prints_row_counts(warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import io
+
+    from rich.console import Console
+
+    from hqd import cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buffer, width=300))
+    code = cli.main(
+        ["publish", "files", "--warehouse", str(warehouse), "--publish-dir", str(tmp_path / "pub"), "--run-id", "cli1"]
     )
-    out = capsys.readouterr().out
+    out = buffer.getvalue()
     pub = current_publication(tmp_path / "pub")
     assert code == 0
     assert pub is not None and pub.manifest["checks"] == [] and pub.manifest["run_id"] == "cli1"
     assert str(pub.release_dir) in out
     assert "fct_region_assessment: 2 rows" in out
     assert (
-        publish_module.main(["--warehouse", str(tmp_path / "nope.duckdb"), "--publish-dir", str(tmp_path / "p")]) == 1
+        cli.main(
+            ["publish", "files", "--warehouse", str(tmp_path / "nope.duckdb"), "--publish-dir", str(tmp_path / "p")]
+        )
+        == 1
     )

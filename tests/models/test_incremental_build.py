@@ -1,7 +1,8 @@
 """An incremental build after new submissions land gives exactly what a full rebuild gives: every mart, every row.
 
 The sample (2022-2024) is built without its last quarter (2024Q4) and without the 苏州 2023 correction; then both
-land and the next `dbt build` is incremental. A copy of that warehouse rebuilt with --full-refresh is the reference.
+land and the next run of the main job is incremental. A copy of that warehouse rebuilt by the job with
+full_refresh is the reference. Every build here is the Dagster job that `make run` runs, checks included.
 """
 
 from __future__ import annotations
@@ -12,19 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hqd import pipeline
+from tests.support import jobs
 from tools import sample_data
 
 LATE = ("2024/2024Q4/", "_更正.csv")
-
-
-def _settings(root: Path, warehouse: Path, landing: Path) -> pipeline.Settings:
-    settings = pipeline.Settings()
-    settings.warehouse = warehouse
-    settings.landing_dir = landing
-    settings.dbt_target_path = root / "target"
-    settings.dbt_log_path = root / "logs"
-    return settings
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
@@ -49,22 +41,23 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
             (held_back / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, held_back / rel)
     warehouse = root / "incremental.duckdb"
-    settings = _settings(root, warehouse, landing)
-    first_files = pipeline.ingest_landing(settings).files_loaded
-    first = pipeline.run_dbt_build(settings)
-    assert first.success, first.failures or first.error
+    settings = jobs.overrides(root, warehouse=warehouse, landing=landing)
+    first = jobs.run_job(settings)
+    assert first.success, jobs.dbt_result(first, settings).failures
+    first_files = jobs.materialization_metadata(first, "raw/submissions")["files_loaded"]
 
     shutil.copytree(held_back, landing, dirs_exist_ok=True)
-    report = pipeline.ingest_landing(settings)
-    assert report.files_loaded == 14  # 13 cities' 2024Q4 files and the correction
-    second = pipeline.run_dbt_build(settings)
-    assert second.success, second.failures or second.error
+    second = jobs.run_job(settings)
+    assert second.success, jobs.dbt_result(second, settings).failures
+    # 13 cities' 2024Q4 files and the correction
+    assert jobs.materialization_metadata(second, "raw/submissions")["files_loaded"] == 14
 
     full = root / "full.duckdb"
     shutil.copyfile(warehouse, full)
-    rebuilt = pipeline.run_dbt_build(_settings(root / "full", full, landing), extra_args=["--full-refresh"])
-    assert rebuilt.success, rebuilt.failures or rebuilt.error
-    return warehouse, full, root / "target", first_files
+    full_settings = jobs.overrides(root / "full", warehouse=full, landing=landing)
+    rebuilt = jobs.run_job(full_settings, full_refresh=True)
+    assert rebuilt.success, jobs.dbt_result(rebuilt, full_settings).failures
+    return warehouse, full, jobs.dbt_target(second, settings), first_files
 
 
 def test_incremental_build_equals_full_rebuild(incremental_and_full: tuple[Path, Path, Path, int]) -> None:

@@ -12,16 +12,27 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hqd import pipeline
+from hqd.landing import ingest
+from hqd.settings import Settings
+from tests.support import jobs
+from tools import sample_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messy_submissions"
+SAMPLE_FILES = 456
+
+
+@dataclass
+class IngestOutcome:
+    files_loaded: int
+    files_skipped: int
+    failures: list[tuple[str, str]]
 
 
 @dataclass
 class Loaded:
     warehouse: Path
-    report: object
-    build: pipeline.DbtBuildResult
+    report: IngestOutcome
+    job_run: object
 
     def query(self, sql: str) -> pd.DataFrame:
         con = duckdb.connect(str(self.warehouse))
@@ -33,19 +44,25 @@ class Loaded:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    """The hand-made files beside the generated sample, through the main job exactly as `make run` runs it:
+    its quality checks on, and the publication made."""
     root = tmp_path_factory.mktemp("messy")
     landing = root / "landing"
-    shutil.copytree(FIXTURES / "landing", landing)
-    settings = pipeline.Settings(
-        warehouse=root / "hqd.duckdb",
-        landing_dir=landing,
-        dbt_target_path=root / "target",
-        dbt_log_path=root / "logs",
+    sample_data.generate_sample(landing)  # in year folders; the fixtures sit at the top of the landing folder
+    shutil.copytree(FIXTURES / "landing", landing, dirs_exist_ok=True)
+    settings = jobs.overrides(root, warehouse=root / "hqd.duckdb", landing=landing)
+    job_run = jobs.run_job(settings)
+    assert job_run.success, [e.message for e in job_run.result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert (root / "published" / "current" / "hqd_marts.duckdb").exists()
+    meta = jobs.materialization_metadata(job_run, "raw/submissions")
+    report = IngestOutcome(
+        meta["files_loaded"], meta["files_skipped"], [(f["file"], f["reason"]) for f in meta["unreadable_files"]]
     )
-    report = pipeline.ingest_landing(settings)
-    build = pipeline.run_dbt_build(settings)
-    assert build.success, build.failures or build.error
-    return Loaded(settings.warehouse, report, build)
+    return Loaded(root / "hqd.duckdb", report, job_run)
+
+
+# the fixtures' rows: the sample's files all live in year folders
+FIXTURE_ROWS = "file_name not like '%/%'"
 
 
 def test_unreadable_files_are_named_and_the_rest_loads(loaded):
@@ -55,7 +72,7 @@ def test_unreadable_files_are_named_and_the_rest_loads(loaded):
     assert failures["c_corrupt.xlsx"].startswith("c_corrupt.xlsx: not a readable Excel workbook")
     assert failures["c_no_header.csv"].startswith("c_no_header.csv: no header row found")
     # the copy has the same bytes as b_traditional_gb18030.csv: skipped, not loaded twice
-    assert (loaded.report.files_loaded, loaded.report.files_skipped) == (4, 1)
+    assert (loaded.report.files_loaded - SAMPLE_FILES, loaded.report.files_skipped) == (4, 1)
 
 
 def _int_or_none(value) -> int | None:
@@ -69,14 +86,14 @@ def _int_or_none(value) -> int | None:
 def test_every_row_has_its_expected_outcome(loaded):
     expected = pd.read_csv(FIXTURES / "expected_outcomes.csv", dtype=str, keep_default_na=False)
     actual = loaded.query(
-        """
+        f"""
         select file_name, sheet_name, row_number, column_number, 'accepted' as outcome, region_code,
                indicator_code, period_code, indicator_value as value, is_missing_value, is_current
-        from marts.fct_indicator_values
+        from marts.fct_indicator_values where {FIXTURE_ROWS}
         union all
         select file_name, sheet_name, row_number, column_number, rejection_reason, resolved_region_code,
                resolved_indicator_code, period_code, null, null, null
-        from marts.fct_rejected_submissions
+        from marts.fct_rejected_submissions where {FIXTURE_ROWS}
         """
     )
     assert len(actual) == len(expected) == 38
@@ -103,9 +120,9 @@ def test_every_row_has_its_expected_outcome(loaded):
 
 def test_rows_reconcile_and_keep_their_original_text(loaded):
     counts = loaded.query(
-        "select (select count(*) from raw.submissions) as raw_rows, "
-        "(select count(*) from marts.fct_indicator_values) as accepted, "
-        "(select count(*) from marts.fct_rejected_submissions) as rejected"
+        f"select (select count(*) from raw.submissions where {FIXTURE_ROWS}) as raw_rows, "
+        f"(select count(*) from marts.fct_indicator_values where {FIXTURE_ROWS}) as accepted, "
+        f"(select count(*) from marts.fct_rejected_submissions where {FIXTURE_ROWS}) as rejected"
     ).iloc[0]
     assert counts["raw_rows"] == counts["accepted"] + counts["rejected"] == 38
     raw = loaded.query(
@@ -121,7 +138,7 @@ def test_rows_reconcile_and_keep_their_original_text(loaded):
 
 
 def test_file_quality_report(loaded):
-    report = loaded.query("select * from marts.fct_submission_file_quality")
+    report = loaded.query(f"select * from marts.fct_submission_file_quality where {FIXTURE_ROWS}")
     a = report[report["file_name"] == "a_long_utf8_bom.csv"].set_index("outcome")
     assert a["file_rows"].unique().tolist() == [25]
     assert a.loc["accepted", "outcome_rows"] == 11
@@ -137,7 +154,7 @@ def test_file_quality_report(loaded):
 
 def test_loading_the_folder_again_changes_nothing(loaded, tmp_path):
     before = loaded.query("select count(*) as n from raw.submissions")["n"][0]
-    settings = pipeline.Settings(warehouse=loaded.warehouse, landing_dir=loaded.warehouse.parent / "landing")
-    again = pipeline.ingest_landing(settings)
+    settings = Settings(warehouse=loaded.warehouse, landing_dir=loaded.warehouse.parent / "landing")
+    again = ingest.land(settings)
     assert again.files_loaded == 0 and again.rows_loaded == 0
     assert loaded.query("select count(*) as n from raw.submissions")["n"][0] == before

@@ -5,8 +5,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hqd import cli, pipeline
+from hqd import cli
 from hqd.config_check import validate_config
+from hqd.landing import ingest
+from hqd.settings import PROJECT_DIR, Settings
 
 
 def test_main_job_succeeds_and_prints_the_year(built_warehouse):
@@ -35,8 +37,8 @@ def test_main_job_succeeds_and_prints_the_year(built_warehouse):
 
 def test_second_ingest_of_the_same_files_changes_nothing(built_warehouse):
     before = built_warehouse.query("select count(*) as n from raw.submissions")["n"][0]
-    settings = pipeline.Settings(warehouse=built_warehouse.path, landing_dir=built_warehouse.landing_dir)
-    report = pipeline.ingest_landing(settings)
+    settings = Settings(warehouse=built_warehouse.path, landing_dir=built_warehouse.landing_dir)
+    report = ingest.land(settings)
     assert (report.files_loaded, report.files_skipped, report.rows_loaded) == (0, 456, 0)
     assert built_warehouse.query("select count(*) as n from raw.submissions")["n"][0] == before
 
@@ -45,10 +47,10 @@ def test_configuration_error_stops_before_anything_runs(tmp_path: Path, monkeypa
     seeds = tmp_path / "seeds"
     import shutil
 
-    shutil.copytree(pipeline.PROJECT_DIR / "seeds", seeds)
+    shutil.copytree(PROJECT_DIR / "seeds", seeds)
     rules = seeds / "config/indicator_rules.csv"
     rules.write_text(rules.read_text(encoding="utf-8").replace("2021,,county,II,N01,6,", "2021,,county,II,N01,7,"))
-    monkeypatch.setattr(pipeline, "check_configuration", lambda settings: validate_config(seeds))
+    monkeypatch.setattr(cli.config_check, "validate_config", lambda _seeds_dir: validate_config(seeds))
     buffer = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=buffer, width=200))
     warehouse = tmp_path / "never.duckdb"

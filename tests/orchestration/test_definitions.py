@@ -53,3 +53,18 @@ def test_jobs_run_each_step_once():
         assert sorted(nodes) == sorted(
             ["raw_submissions", "raw_quality_checks", "hqd_dbt_assets", "warehouse_quality_checks", "published__marts"]
         ), nodes
+
+
+def test_every_job_is_partitioned_by_quarter_over_the_configured_years():
+    from orchestration.partitions import PERIODS, period_code
+
+    for job_name in ("annual_assessment_job", "quarterly_monitoring_job", "engine_build_job"):
+        assert defs.resolve_job_def(job_name).partitions_def == PERIODS
+    keys = PERIODS.get_partition_keys()
+    # seeds/config/assessment_years.csv: 2018-2024, four quarters each
+    assert (period_code(keys[0]), period_code(keys[-1]), len(keys)) == ("2018Q1", "2024Q4", 28)
+
+
+def test_engine_job_builds_with_dbt_but_neither_runs_great_expectations_on_duckdb_nor_publishes():
+    nodes = sorted(n.name for n in defs.resolve_job_def("engine_build_job").graph.nodes)
+    assert nodes == ["hqd_dbt_assets", "raw_quality_checks", "raw_submissions"]

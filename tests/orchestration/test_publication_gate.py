@@ -7,32 +7,24 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
 
 from hqd import quality
 from orchestration import checks
-from orchestration.definitions import make_definitions
-from orchestration.resources import WarehouseResource
+from orchestration.resources import HqdSettings
+from tests.support import jobs
 
 
 @pytest.fixture
-def copy_of_built(built_warehouse, tmp_path: Path) -> WarehouseResource:
+def copy_of_built(built_warehouse, tmp_path: Path) -> HqdSettings:
     """The end-to-end run's warehouse, landing folder and publication, copied so this test may change them."""
     shutil.copy(built_warehouse.path, tmp_path / "hqd.duckdb")
     shutil.copytree(built_warehouse.landing_dir, tmp_path / "landing")
     shutil.copytree(built_warehouse.root / "published", tmp_path / "published", symlinks=True)
-    return WarehouseResource(
-        warehouse=str(tmp_path / "hqd.duckdb"),
-        landing_dir=str(tmp_path / "landing"),
-        publish_dir=str(tmp_path / "published"),
-        quality_dir=str(tmp_path / "quality"),
-        data_docs_dir=str(tmp_path / "docs"),
-    )
+    return jobs.overrides(tmp_path, warehouse=tmp_path / "hqd.duckdb", landing=tmp_path / "landing")
 
 
-def _run(resource: WarehouseResource):
-    job = make_definitions(resource).resolve_job_def("annual_assessment_job")
-    return job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+def _run(settings: HqdSettings):
+    return jobs.run_job(settings).result
 
 
 def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of_built, tmp_path, monkeypatch):
@@ -90,16 +82,10 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
 def test_publication_also_loads_postgres_when_asked(copy_of_built, postgres_cluster, monkeypatch):
     for key, value in postgres_cluster.connection().env().items():
         monkeypatch.setenv(key, value)
-    resource = WarehouseResource(
-        warehouse=copy_of_built.warehouse,
-        landing_dir=copy_of_built.landing_dir,
-        publish_dir=copy_of_built.publish_dir,
-        quality_dir=copy_of_built.quality_dir,
-        data_docs_dir=copy_of_built.data_docs_dir,
-        publish_postgres=True,
-        postgres_publish_schema="bi_from_dagster",
-        postgres_reader_role="bi_from_dagster_readers",
-    )
+    monkeypatch.setenv("HQD_PUBLISH_POSTGRES", "1")
+    monkeypatch.setenv("HQD_PG_PUBLISH_SCHEMA", "bi_from_dagster")
+    monkeypatch.setenv("HQD_PG_READER_ROLE", "bi_from_dagster_readers")
+    resource = copy_of_built
     result = _run(resource)
     assert result.success
     manifest = json.loads((Path(resource.publish_dir) / "current" / "manifest.json").read_text(encoding="utf-8"))

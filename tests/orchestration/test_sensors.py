@@ -4,7 +4,8 @@ from pathlib import Path
 
 from dagster import RunRequest, SkipReason, build_sensor_context
 
-from orchestration.resources import WarehouseResource
+from orchestration.partitions import PERIODS
+from orchestration.resources import HqdSettings
 from orchestration.sensors import landing_files_sensor
 
 
@@ -12,7 +13,7 @@ def test_baseline_then_new_file_then_nothing(tmp_path: Path):
     landing = tmp_path / "landing"
     (landing / "2024" / "2024Q1").mkdir(parents=True)
     (landing / "2024" / "2024Q1" / "a.csv").write_text("x\n", encoding="utf-8")
-    resources = {"warehouse": WarehouseResource(warehouse=str(tmp_path / "w.duckdb"), landing_dir=str(landing))}
+    resources = {"hqd": HqdSettings(warehouse=str(tmp_path / "w.duckdb"), landing_dir=str(landing))}
 
     first = build_sensor_context(resources=resources)
     assert isinstance(landing_files_sensor(first), SkipReason)
@@ -21,6 +22,7 @@ def test_baseline_then_new_file_then_nothing(tmp_path: Path):
     second = build_sensor_context(resources=resources, cursor=first.cursor)
     request = landing_files_sensor(second)
     assert isinstance(request, RunRequest) and request.tags["hqd/new_files"] == "1"
+    assert request.partition_key == PERIODS.get_last_partition_key()
 
     third = build_sensor_context(resources=resources, cursor=second.cursor)
     assert isinstance(landing_files_sensor(third), SkipReason)

@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hqd import engines, pipeline
+from hqd import engines
+from hqd.settings import PROJECT_DIR
+from tests.support import jobs
 from tools import sample_data
 
 DATABASE = "hqd_incremental"
@@ -40,25 +42,26 @@ def test_incremental_build_on_postgres_equals_a_full_build(
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HQD_PG_DATABASE", DATABASE)
 
-    settings = pipeline.Settings(
-        warehouse=tmp_path / "landing_store.duckdb",
-        landing_dir=landing,
-        dbt_target_path=tmp_path / "target",
-        dbt_log_path=tmp_path / "logs",
+    on_postgres = jobs.overrides(
+        tmp_path, warehouse=tmp_path / "landing_store.duckdb", landing=landing, target="postgres"
     )
-    _, first, _ = engines.build_on("postgres", settings)
+    first_run = jobs.run_job(on_postgres, job_name="engine_build_job")
+    first = jobs.dbt_result(first_run, on_postgres)
     assert first.success, [f.message[:300] for f in first.failures] or first.error
     shutil.copytree(held_back, landing, dirs_exist_ok=True)
-    _, second, _ = engines.build_on("postgres", settings)
+    second_run = jobs.run_job(on_postgres, job_name="engine_build_job")
+    second = jobs.dbt_result(second_run, on_postgres)
     assert second.success, [f.message[:300] for f in second.failures] or second.error
-    compiled = tmp_path / "target" / "compiled" / "hqd" / "models" / "intermediate" / "scoring"
+    compiled = jobs.dbt_target(second_run, on_postgres) / "compiled" / "hqd" / "models" / "intermediate" / "scoring"
     assert "assessment_year >= 2024" in (compiled / "int_indicator_scores_computed.sql").read_text(encoding="utf-8")
 
-    reference = pipeline.run_dbt_build(settings)  # DuckDB, first build there: a full one
-    assert reference.success, reference.failures or reference.error
-    keys = engines.mart_primary_keys(tmp_path / "target" / "manifest.json")
+    # DuckDB, first build there: a full one (the main job, its checks and publication included)
+    settings = jobs.overrides(tmp_path, warehouse=tmp_path / "landing_store.duckdb", landing=landing)
+    reference = jobs.run_job(settings)
+    assert reference.success, jobs.dbt_result(reference, settings).failures
+    keys = engines.mart_primary_keys(PROJECT_DIR / "target" / "manifest.json")
     assert len(keys) == 13
-    duck = duckdb.connect(str(settings.warehouse))
+    duck = duckdb.connect(str(tmp_path / "landing_store.duckdb"))
     pg = postgres_cluster.connect(dbname=DATABASE)
     try:
         differences = engines.compare_marts(

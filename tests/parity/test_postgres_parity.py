@@ -6,7 +6,7 @@ unit test. Every mart is then read back from both engines and compared key by ke
 """
 
 from hqd import engines
-from hqd.pipeline import PROJECT_DIR
+from hqd.settings import PROJECT_DIR
 
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 

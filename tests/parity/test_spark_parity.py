@@ -8,7 +8,7 @@ warehouse in a temporary folder and runs one `dbt build` there, seeds, models, d
 import pytest
 
 from hqd import engines
-from hqd.pipeline import PROJECT_DIR
+from hqd.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.spark
 

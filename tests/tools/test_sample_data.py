@@ -20,7 +20,6 @@ from tools.sample_data import (
     GenerationReport,
     generate_sample,
     landing_is_empty,
-    main,
     synthetic_suffixes,
 )
 
@@ -389,9 +388,20 @@ def test_landing_is_empty(tmp_path: Path) -> None:
     assert not landing_is_empty(tmp_path)
 
 
-def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--landing-dir", str(tmp_path), "--years", "2022-2023", "--seed", "5"]) == 0
-    out = capsys.readouterr().out
+def _hqd(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """`hqd ARGS` as the command line runs it, with what it printed."""
+    from rich.console import Console
+
+    from hqd import cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buffer, width=400))
+    return cli.main(args), buffer.getvalue()
+
+
+def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = _hqd(["sample", "--landing-dir", str(tmp_path), "--years", "2022-2023", "--seed", "5"], monkeypatch)
+    assert code == 0
     assert out.count("\n") == 1 and "131 files" in out
     assert not landing_is_empty(tmp_path)
 
@@ -479,9 +489,9 @@ def test_messy_rate_is_validated(tmp_path: Path) -> None:
             generate_sample(tmp_path, years=[2023], messy_rate=rate)
 
 
-def test_cli_messy_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--landing-dir", str(tmp_path), "--years", "2023", "--messy-rate", "0.3"]) == 0
-    out = capsys.readouterr().out
+def test_cli_messy_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = _hqd(["sample", "--landing-dir", str(tmp_path), "--years", "2023", "--messy-rate", "0.3"], monkeypatch)
+    assert code == 0
     assert "66 files" in out and "messy files" in out
     assert any(tmp_path.rglob("*.xlsx"))
 
