@@ -415,9 +415,8 @@ TargetOpt = Annotated[str, typer.Option(help="postgres or spark [default: $HQD_T
 
 
 def _engine_target(target: str | None) -> str:
-    chosen = target or (
-        os.environ.get("HQD_TARGET") if os.environ.get("HQD_TARGET") not in (None, "duckdb") else "postgres"
-    )
+    configured = _settings().target
+    chosen = target or (configured if configured != "duckdb" else "postgres")
     if chosen not in ("postgres", "spark"):
         console.print(f"[red]--target {chosen}[/]: expected postgres or spark")
         raise typer.Exit(CONFIG_ERROR)
