@@ -23,7 +23,7 @@ import duckdb
 
 from hqd.landing import ingest
 
-RAW_TABLES = ("landing_files", "load_errors", "submissions")
+RAW_TABLES = ("landing_files", "landing_notes", "load_errors", "submissions")
 TARGETS = ("duckdb", "postgres", "spark")
 
 
