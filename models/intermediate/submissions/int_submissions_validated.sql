@@ -123,15 +123,15 @@ converted as (
         unit_conversions.factor as unit_factor,
         -- a value beyond any indicator's (an ID number typed into the value cell) is left null, never multiplied:
         -- the product of two wide decimals overflows on every engine
-        case
+        cast(case
             when
                 abs(resolved.value_number) < {{ max_abs_value }}
                 and abs(
                     cast(resolved.value_number as {{ hqd.type_double() }})
                     * cast(unit_conversions.factor as {{ hqd.type_double() }})
                 ) < {{ max_abs_value }}
-                then cast(resolved.value_number * unit_conversions.factor as {{ hqd.type_measure() }})
-        end as indicator_value
+                then resolved.value_number * unit_conversions.factor
+        end as {{ hqd.type_measure() }}) as indicator_value
     from resolved
     left join unit_conversions
         on resolved.submitted_unit = unit_conversions.from_unit
