@@ -97,9 +97,7 @@ def publish_release_to_postgres(
 def main(argv: list[str] | None = None) -> int:
     from hqd.pipeline import default_paths
 
-    parser = argparse.ArgumentParser(
-        prog="python -m hqd.publication.postgres", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m hqd.publication.postgres", description=__doc__.split("\n")[0])
     parser.add_argument("--release", type=Path, help="a release folder (default: <publish_dir>/current)")
     parser.add_argument("--schema", default=os.environ.get("HQD_PG_PUBLISH_SCHEMA", DEFAULT_SCHEMA))
     parser.add_argument("--reader-role", default=os.environ.get("HQD_PG_READER_ROLE", DEFAULT_READER_ROLE))
