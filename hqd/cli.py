@@ -280,6 +280,9 @@ def _print_summary(result: summary.Summary) -> None:
         console.print(files)
         console.print("full report: marts.fct_submission_file_quality")
 
+    for name, reason in result.waiting_files:
+        console.print(f"[yellow]not loaded yet[/] {name}: {reason} (a later run loads it once complete)")
+
     cities = Table(title=f"{result.assessment_year}年度 设区市 — tiers by class")
     for col in ("class", "rank", "city", "total", "tier"):
         cities.add_column(col, justify="right" if col in ("rank", "total") else "left")

@@ -23,7 +23,7 @@ from hqd import warehouse
 from hqd.landing import ingest
 from hqd.settings import Settings
 
-RAW_TABLES = ("landing_files", "load_errors", "submissions")
+RAW_TABLES = ("landing_files", "landing_notes", "load_errors", "submissions")
 TARGETS = ("duckdb", "postgres", "spark")
 
 

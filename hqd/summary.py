@@ -26,6 +26,7 @@ class Summary:
     progress_awards: list[tuple] = field(default_factory=list)
     file_quality: list[tuple] = field(default_factory=list)
     clean_files: int = 0
+    waiting_files: list[tuple] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -114,6 +115,14 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             "select count(distinct file_hash) from marts.fct_submission_file_quality "
             "where file_hash not in (select file_hash from marts.fct_submission_file_quality where not is_accepted)"
         )
+        has_waiting = one(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'landing_waiting'"
+        )
+        waiting = (
+            con.execute("select file_name, reason from raw.landing_waiting order by file_name").fetchall()
+            if has_waiting
+            else []
+        )
         return Summary(
             warehouse=warehouse,
             assessment_year=int(year),
@@ -129,6 +138,7 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             progress_awards=awards,
             file_quality=file_quality,
             clean_files=clean_files,
+            waiting_files=waiting,
         )
     finally:
         con.close()

@@ -47,9 +47,13 @@
     )
 {%- endmacro %}
 
+{#- PostgreSQL has no try_cast: the text must look like a number, and its size must fit the type (28 digits
+    before the point), else the cast fails the model. Unconstrained numeric takes any exponent of up to 4 digits;
+    a larger one (1e99999) is null like the other numbers beyond the type. -#}
 {% macro postgres__safe_to_measure(expr) -%}
-    case when {{ expr }} ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-        then cast({{ expr }} as {{ hqd.type_measure() }}) end
+    case when {{ expr }} ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]{1,4})?$'
+        then case when abs(cast({{ expr }} as numeric)) < 1e28 then cast({{ expr }} as {{ hqd.type_measure() }}) end
+    end
 {%- endmacro %}
 
 {#- '2023年第1季度', '2023年第一季度', '2023-Q1', '2023 q1' → '20231' / '2023Q1'; '2023年' → '2023'. -#}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# tests write landing files and load them at once: no settle time (tests of the settle time set their own)
+os.environ.setdefault("HQD_LANDING_SETTLE_SECONDS", "0")
 
 
 @dataclass

@@ -10,13 +10,18 @@ A file that cannot be read at all is reported with its name and the reason; the 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import os
 import re
+import time
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,12 +36,17 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "region_name": ("地区名称", "地区", "地区名", "县(市、区)", "设区市", "region_name", "region"),
     "indicator_code": ("指标代码", "指标编码", "指标编号", "indicator_code"),
     "indicator_name": ("指标名称", "指标", "indicator_name", "indicator"),
-    "period": ("统计期", "期别", "时期", "报告期", "统计时期", "period"),
+    "period": ("统计期", "期别", "时期", "报告期", "统计时期", "年份", "统计年度", "period"),
     "value": ("数值", "指标值", "值", "value"),
     "unit": ("单位", "计量单位", "unit"),
 }
 FIELDS = tuple(HEADER_ALIASES)
 HEADER_SCAN_ROWS = 15  # title rows above the header are common in exported workbooks
+# A landing file is loaded only once it is complete: its modification time is older than this many seconds, or
+# its size and modification time are what the previous run saw. Tests set it to 0.
+SETTLE_SECONDS_VARIABLE = "HQD_LANDING_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 5.0
+WAITING_PREFIX = "waiting: still being copied"
 
 RAW_SCHEMA = "raw"
 DDL = f"""
@@ -57,6 +67,24 @@ create table if not exists {RAW_SCHEMA}.load_errors (
     file_name varchar not null,
     error_message varchar not null,
     attempted_at timestamp not null
+);
+-- what a loaded file left out, with the reason: a workbook's sheet without a header beside sheets with data
+create table if not exists {RAW_SCHEMA}.landing_notes (
+    file_hash varchar not null,
+    file_name varchar not null,
+    sheet_name varchar not null,
+    load_seq integer not null,
+    note varchar not null,
+    noted_at timestamp not null
+);
+-- files seen but not loaded yet because they are still being copied: the last look at each (replaced every run)
+create table if not exists {RAW_SCHEMA}.landing_waiting (
+    file_name varchar primary key,
+    file_size bigint not null,
+    modified_at double not null,
+    reason varchar not null,
+    first_seen_at timestamp not null,
+    last_seen_at timestamp not null
 );
 create table if not exists {RAW_SCHEMA}.submissions (
     file_hash varchar not null,
@@ -85,6 +113,10 @@ class IngestReport:
     files_skipped: int = 0
     rows_loaded: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # files not loaded yet because they are still being copied: (file, reason); a later run loads them
+    waiting: list[tuple[str, str]] = field(default_factory=list)
+    # parts of loaded files left out on purpose: (file, note), e.g. an instructions sheet without a header
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,51 +143,86 @@ def _decode_series(cells: pd.Series) -> pd.Series:
 
 
 def detect_encoding(raw: bytes, file_name: str) -> str:
+    """The most likely encoding of a text file (the first of encoding_candidates)."""
+    candidates = encoding_candidates(raw)
+    if not candidates:
+        raise LandingFileError(f"{file_name}: cannot detect the text encoding (not UTF-8, GBK or another known one)")
+    return candidates[0]
+
+
+def encoding_candidates(raw: bytes) -> list[str]:
+    """Encodings that decode the bytes, most likely first. The reader takes the first one under which a header
+    row is found: Big5 bytes often decode as GB18030 too, into nonsense in which no header can be found."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        return ["utf-8-sig"]
     try:
         raw.decode("utf-8")
-        return "utf-8"
+        return ["utf-8"]
     except UnicodeDecodeError:
         pass
+    candidates = []
     # GB18030 (the superset of GBK and GB2312) is what the bureaus' tools write when not UTF-8; a strict decode
-    # that succeeds is trusted before asking charset-normalizer, which misjudges short or unusual files
-    try:
-        raw.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    # that succeeds is tried before asking charset-normalizer, which misjudges short or unusual files
+    for encoding in ("gb18030", "big5"):
+        try:
+            raw.decode(encoding)
+            candidates.append(encoding)
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
-    if best is None:
-        raise LandingFileError(f"{file_name}: cannot detect the text encoding (not UTF-8, GBK or another known one)")
-    # charset-normalizer may name a GBK subset; GB18030 is its superset and decodes all of them
-    if best.encoding.lower() in {"gb2312", "gbk", "hz", "gb18030"}:
-        return "gb18030"
-    return best.encoding
+    for match in from_bytes(raw):
+        # charset-normalizer may name a GBK subset; GB18030 is its superset and decodes all of them
+        encoding = "gb18030" if match.encoding.lower() in {"gb2312", "gbk", "hz", "gb18030"} else match.encoding
+        if encoding not in candidates:
+            candidates.append(encoding)
+    return candidates
 
 
-def _read_grids(path: Path, raw: bytes, name: str) -> tuple[str, str | None, list[tuple[str, pd.DataFrame]]]:
+@dataclass
+class _Grid:
+    sheet: str
+    cells: pd.DataFrame
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based, inclusive
+
+
+def _read_csv_grid(text: str, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            sep=None,
+            engine="python",
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise LandingFileError(f"{name}: not a readable CSV file ({exc})") from exc
+
+
+def _read_grids(path: Path, raw: bytes, name: str) -> tuple[str, str | None, list[_Grid]]:
     """Every sheet of the file as a grid of text cells (no header interpretation yet)."""
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
         if not raw.strip():
             raise LandingFileError(f"{name}: the file is empty")
-        encoding = detect_encoding(raw, name)
-        try:
-            grid = pd.read_csv(
-                io.StringIO(raw.decode(encoding)),
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                sep=None,
-                engine="python",
-            )
-        except (pd.errors.ParserError, UnicodeDecodeError, csv_error()) as exc:
-            raise LandingFileError(f"{name}: not a readable CSV file ({exc})") from exc
-        return "csv", encoding, [("", grid)]
+        candidates = encoding_candidates(raw)
+        if not candidates:
+            raise LandingFileError(f"{name}: cannot detect the text encoding (not UTF-8, GBK or another known one)")
+        first: tuple[str, pd.DataFrame] | None = None
+        for encoding in candidates:
+            try:
+                grid = _read_csv_grid(raw.decode(encoding), name)
+            except (LandingFileError, UnicodeDecodeError):
+                continue
+            if _find_header(grid) is not None:
+                return "csv", encoding, [_Grid("", grid)]
+            first = first or (encoding, grid)
+        if first is None:
+            raise LandingFileError(f"{name}: not a readable CSV file in any of {', '.join(candidates)}")
+        # no header under any encoding: the first one's grid, whose error names the encoding it was read in
+        return "csv", first[0], [_Grid("", first[1])]
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         from python_calamine import CalamineWorkbook
 
@@ -163,19 +230,73 @@ def _read_grids(path: Path, raw: bytes, name: str) -> tuple[str, str | None, lis
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         except Exception as exc:  # calamine raises its own error types for corrupt workbooks
             raise LandingFileError(f"{name}: not a readable Excel workbook ({exc})") from exc
+        percent_cells = _percent_cells(raw) if suffix in {".xlsx", ".xlsm"} else {}
         grids = []
         for sheet_name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-            if rows:
-                grids.append((sheet_name, pd.DataFrame(rows).map(_cell_text)))
+            sheet = workbook.get_sheet_by_name(sheet_name)
+            rows = sheet.to_python(skip_empty_area=False)
+            if not rows:
+                continue
+            cells = pd.DataFrame(rows).map(_cell_text)
+            for (r, c), text in percent_cells.get(sheet_name, {}).items():
+                if r < cells.shape[0] and c < cells.shape[1]:
+                    cells.iat[r, c] = text
+            grids.append(_Grid(sheet_name, cells, list(sheet.merged_cell_ranges or [])))
         return "xlsx", None, grids
     raise LandingFileError(f"{name}: unsupported file type '{suffix}' (expected .csv or .xlsx)")
 
 
-def csv_error() -> type[Exception]:
-    import csv
+# a number format that shows a percentage: a custom one with "%" outside quotes, or the built-in ids 9 and 10
+_PERCENT_STYLE = re.compile(rb'formatCode="[^"]*%|numFmtId="(?:9|10)"')
 
-    return csv.Error
+
+def _percent_cells(raw: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """Numeric cells formatted as a percentage, as the sheet shows them: 0.595 under 0.00% → "59.5%".
+
+    calamine gives values only, so openpyxl reads the number formats; it is several times slower, so it runs
+    only on a workbook whose styles contain a percentage format at all (most contain none)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            styles = archive.read("xl/styles.xml")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    if not _PERCENT_STYLE.search(styles):
+        return {}
+    from openpyxl import load_workbook
+
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            cells = {}
+            for row in sheet.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if (
+                        isinstance(value, int | float)
+                        and not isinstance(value, bool)
+                        and "%" in _unquoted(cell.number_format or "")
+                    ):
+                        cells[(cell.row - 1, cell.column - 1)] = _as_percent(value)
+            if cells:
+                found[sheet.title] = cells
+    finally:
+        workbook.close()
+    return found
+
+
+def _unquoted(number_format: str) -> str:
+    return re.sub(r'"[^"]*"|\\.', "", number_format)
+
+
+def _as_percent(value: float) -> str:
+    """0.595 → "59.5%": the stored fraction times 100, exactly as its shortest decimal form says."""
+    try:
+        number = (Decimal(repr(float(value))) * 100).normalize()
+    except InvalidOperation:
+        return str(value)
+    text = format(number, "f")
+    return f"{text}%"
 
 
 def _cell_text(value: object) -> str:
@@ -191,6 +312,7 @@ class _Header:
     row_idx: int
     columns: dict[str, int]  # canonical field → column
     indicator_columns: list[int]  # wide layout: one column per indicator; empty for the long layout
+    value_unit: str | None = None  # the unit in the value column's header, 数值（万元）, verbatim
 
     @property
     def is_wide(self) -> bool:
@@ -207,16 +329,23 @@ def _find_header(grid: pd.DataFrame) -> _Header | None:
     for row_idx in range(min(HEADER_SCAN_ROWS, len(grid))):
         columns: dict[str, int] = {}
         others: list[int] = []
+        value_unit = None
         for col_idx, cell in enumerate(grid.iloc[row_idx].tolist()):
-            text = decode_text("" if cell is None else str(cell))
+            verbatim = "" if cell is None else str(cell)
+            text = decode_text(verbatim)
             canon = lookup.get(text.lower())
-            if canon and canon not in columns:
+            # the value column may carry the unit in its header: 数值（万元）, 指标值(%)
+            with_unit = UNIT_IN_HEADER.match(verbatim.strip()) if not canon else None
+            if with_unit and lookup.get(decode_text(with_unit["name"]).lower()) == "value" and "value" not in columns:
+                columns["value"] = col_idx
+                value_unit = with_unit["unit"]
+            elif canon and canon not in columns:
                 columns[canon] = col_idx
             elif text and text.lower() != "nan":
                 others.append(col_idx)
         has_region = "region_code" in columns or "region_name" in columns
         if "value" in columns and len(columns) >= 3:
-            return _Header(row_idx, columns, [])
+            return _Header(row_idx, columns, [], value_unit)
         # wide: region and period columns, every other titled column an indicator (name or code, unit in brackets)
         if has_region and "period" in columns and others and not ({"indicator_code", "indicator_name"} & set(columns)):
             return _Header(row_idx, columns, others)
@@ -231,13 +360,43 @@ def _json_lines(frame: pd.DataFrame) -> list[str]:
     return frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
 
 
-def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
+class NoHeaderError(LandingFileError):
+    """A sheet (or CSV file) in which no header row is found."""
+
+
+def _fill_merged(grid: pd.DataFrame, merged: list[tuple[tuple[int, int], tuple[int, int]]], columns: list[int]):
+    """A region or period cell merged over several rows stands for each of them: its value is filled down (and
+    across) the merged area, in those columns only; a merged value cell is not copied (it would count twice)."""
+    if not merged:
+        return grid
+    grid = grid.copy()
+    for (top, left), (bottom, right) in merged:
+        if top >= grid.shape[0] or left >= grid.shape[1]:
+            continue
+        value = grid.iat[top, left]
+        for col in range(left, min(right, grid.shape[1] - 1) + 1):
+            if col not in columns:
+                continue
+            for row in range(top, min(bottom, grid.shape[0] - 1) + 1):
+                if (row, col) != (top, left) and not str(grid.iat[row, col] or "").strip():
+                    grid.iat[row, col] = value
+    return grid
+
+
+def _rows_from_grid(
+    grid: pd.DataFrame,
+    name: str,
+    sheet: str,
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
     header = _find_header(grid)
     where = f"{name}" + (f" sheet '{sheet}'" if sheet else "")
     if header is None:
-        raise LandingFileError(
+        read_as = f" (read as {encoding}: another encoding?)" if encoding not in (None, "utf-8", "utf-8-sig") else ""
+        raise NoHeaderError(
             f"{where}: no header row found in the first {HEADER_SCAN_ROWS} rows (need 数值/value plus region, "
-            "indicator and period columns, or region and period columns plus one column per indicator)"
+            "indicator and period columns, or region and period columns plus one column per indicator)" + read_as
         )
     columns = header.columns
     missing = [
@@ -252,6 +411,8 @@ def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
     if missing:
         raise LandingFileError(f"{where}: header on row {header.row_idx + 1} lacks {', '.join(missing)}")
     header_cells = ["" if c is None else str(c) for c in grid.iloc[header.row_idx].tolist()]
+    filled_columns = [columns[c] for c in ("region_code", "region_name", "period") if c in columns]
+    grid = _fill_merged(grid, [m for m in merged or [] if m[1][0] > header.row_idx], filled_columns)
     body = grid.iloc[header.row_idx + 1 :]
     body = body.fillna("")
     body = body[(body.astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)]
@@ -275,6 +436,10 @@ def _rows_from_grid(grid: pd.DataFrame, name: str, sheet: str) -> pd.DataFrame:
         out["column_number"] = pd.Series(pd.NA, index=body.index, dtype="Int64")
         for canon in FIELDS:
             out[f"{canon}_raw"] = raw(canon)
+        if header.value_unit:
+            # the unit in the value header (数值（万元）) stands for every row; a row's own unit cell wins
+            unit = out["unit_raw"]
+            out["unit_raw"] = unit.where(unit.notna() & (unit.astype(str).str.strip() != ""), header.value_unit)
     else:
         # one raw row per (row, indicator column); the header cell names the indicator and maybe its unit
         parts = []
@@ -317,6 +482,60 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
+def settle_seconds() -> float:
+    """HQD_LANDING_SETTLE_SECONDS, or the default: how long a file must be unchanged before it is loaded."""
+    value = os.environ.get(SETTLE_SECONDS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_SETTLE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise ValueError(f"{SETTLE_SECONDS_VARIABLE} must be a number of seconds (0 or more), got {value!r}")
+    return seconds
+
+
+def _last_line_cut(raw: bytes) -> str | None:
+    """Why a CSV file looks cut short at its end, or None: it ends with a line break, or its last line holds
+    every column (as many fields as the fullest line)."""
+    if raw.endswith((b"\n", b"\r")):
+        return None
+    candidates = encoding_candidates(raw)
+    if not candidates:
+        return "its bytes stop inside a character"
+    text = raw.decode(candidates[0])
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), dialect, strict=True) if r]
+    except csv.Error:
+        return "its last line stops inside a quoted cell"
+    if len(records) < 2:
+        return "it holds no complete line yet"
+    width = max(len(r) for r in records[:-1])
+    if len(records[-1]) < width:
+        return f"its last line has {len(records[-1])} of {width} columns and no line end"
+    return None
+
+
+def _not_whole_yet(path: Path, raw: bytes) -> str | None:
+    """Why the file does not look whole yet, or None."""
+    suffix = path.suffix.lower()
+    if not raw:
+        return "it is empty so far"
+    if suffix in {".csv", ".txt"}:
+        return _last_line_cut(raw)
+    if suffix in {".xlsx", ".xlsm"}:
+        try:
+            zipfile.ZipFile(io.BytesIO(raw)).close()  # a cut zip archive has lost its central directory
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "it is not a whole workbook (zip archive) yet"
+    return None
+
+
 def ingest_landing(
     landing_dir: Path,
     con: duckdb.DuckDBPyConnection,
@@ -324,22 +543,56 @@ def ingest_landing(
     on_file: Callable[[Path], None] | None = None,
     files: Iterable[Path] | None = None,
 ) -> IngestReport:
-    """Load every new landing file into raw.submissions; return what was loaded, skipped and why any failed."""
+    """Load every new landing file into raw.submissions; return what was loaded, skipped, waiting and why any
+    failed.
+
+    A file is loaded only when it is whole: unchanged for HQD_LANDING_SETTLE_SECONDS (or the same size and time as
+    at the previous run's look), and, for a CSV, ending with a line break or a last line with every column. A
+    file still being copied is reported as waiting and loaded by a later run; one that stopped changing while
+    still cut short (a CSV without its last line end, a workbook that is not a whole zip archive) is unreadable.
+    """
     ensure_raw_schema(con)
+    settle = settle_seconds()
     report = IngestReport()
     loaded_hashes = {h for (h,) in con.execute(f"select file_hash from {RAW_SCHEMA}.landing_files").fetchall()}
+    previous_looks = {
+        n: (size, modified, first)
+        for n, size, modified, first in con.execute(
+            f"select file_name, file_size, modified_at, first_seen_at from {RAW_SCHEMA}.landing_waiting"
+        ).fetchall()
+    }
+    looked_at: list[str] = []
+    waiting_rows: list[tuple] = []
     batch = _FastBatch()
     for path in files if files is not None else landing_files(landing_dir):
         report.files_seen += 1
         name = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else path.name
+        looked_at.append(name)
+        before = path.stat()
         raw = path.read_bytes()
+        after = path.stat()
         file_hash = hashlib.sha256(raw).hexdigest()
         if file_hash in loaded_hashes:
             report.files_skipped += 1
             if on_file:
                 on_file(path)
             continue
-        if path.suffix.lower() == ".csv" and (rows := _fast_rows(raw)) is not None:
+        look = (after.st_size, after.st_mtime)
+        old_enough = time.time() - after.st_mtime >= settle
+        changing = (before.st_size, before.st_mtime) != look or len(raw) != after.st_size
+        stable = not changing and (old_enough or previous_looks.get(name, (None, None, None))[:2] == look)
+        cut = _not_whole_yet(path, raw)
+        if not stable or (cut and not old_enough):
+            why = cut if cut else "its size or time changed since the last look"
+            reason = f"{WAITING_PREFIX} ({why}); it is loaded once it is whole and unchanged"
+            report.waiting.append((name, reason))
+            now = datetime.now(UTC).replace(tzinfo=None)
+            first_seen = previous_looks.get(name, (None, None, now))[2]
+            waiting_rows.append((name, after.st_size, after.st_mtime, reason, first_seen, now))
+            if on_file:
+                on_file(path)
+            continue
+        if path.suffix.lower() == ".csv" and not cut and (rows := _fast_rows(raw)) is not None:
             # a well-formed UTF-8 file in the template's layout: loaded set-based with the others of its batch
             (load_seq,) = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()
             batch.add(path, name, file_hash, rows, load_seq)
@@ -352,11 +605,15 @@ def ingest_landing(
             if on_file:
                 on_file(path)
             continue
+        notes: list[tuple[str, str]] = []
         try:
+            if cut and raw.strip() and path.suffix.lower() in {".csv", ".txt"}:
+                raise LandingFileError(
+                    f"{name}: the file is cut short ({cut}) and has stopped changing: nothing of it was loaded; "
+                    "send the whole file again"
+                )
             file_format, encoding, grids = _read_grids(path, raw, name)
-            frames = [_rows_from_grid(grid, name, sheet) for sheet, grid in grids]
-            if not frames:
-                raise LandingFileError(f"{name}: the workbook has no sheet with data")
+            frames, notes = _frames_of(grids, name, encoding)
             rows = pd.concat(frames, ignore_index=True)
         except LandingFileError as exc:
             report.failures.append((name, str(exc)))
@@ -367,13 +624,15 @@ def ingest_landing(
             if on_file:
                 on_file(path)
             continue
-        _write_file(con, rows, file_hash, name, file_format, encoding, len(grids))
+        _write_file(con, rows, file_hash, name, file_format, encoding, len(grids), notes)
+        report.notes.extend((name, note) for _sheet, note in notes)
         loaded_hashes.add(file_hash)
         report.files_loaded += 1
         report.rows_loaded += len(rows)
         if on_file:
             on_file(path)
     _write_fast_batch(con, batch)
+    _record_waiting(con, looked_at, waiting_rows)
     return report
 
 
@@ -389,6 +648,45 @@ def land(
         return ingest_landing(settings.landing_dir, con, files=files, on_file=on_file)
     finally:
         con.close()
+
+
+def _frames_of(grids: list[_Grid], name: str, encoding: str | None) -> tuple[list[pd.DataFrame], list[tuple[str, str]]]:
+    """The raw rows of every sheet with a header. A sheet without one (填报说明, the instructions) beside sheets
+    with data is left out with a note; a workbook in which no sheet has a header is unreadable."""
+    frames, skipped = [], []
+    for grid in grids:
+        try:
+            frames.append(_rows_from_grid(grid.cells, name, grid.sheet, grid.merged, encoding))
+        except NoHeaderError as exc:
+            skipped.append((grid.sheet, exc))
+    if not grids:
+        raise LandingFileError(f"{name}: the workbook has no sheet with data")
+    if not frames:
+        if len(skipped) == 1:
+            raise skipped[0][1]
+        raise LandingFileError(
+            f"{name}: no sheet has a header row in its first {HEADER_SCAN_ROWS} rows (sheets "
+            + ", ".join(f"'{sheet}'" for sheet, _ in skipped)
+            + "; need 数值/value plus region, indicator and period columns, or region and period columns plus "
+            "one column per indicator)"
+        )
+    notes = [(sheet, f"{name} sheet '{sheet}' skipped: no header row (not a data sheet?)") for sheet, _ in skipped]
+    return frames, notes
+
+
+def _record_waiting(con: duckdb.DuckDBPyConnection, looked_at: list[str], waiting: list[tuple]) -> None:
+    """raw.landing_waiting holds the last look at every file that is still waiting (its size and time are what
+    the next run compares against); a file loaded, failed or gone since is removed."""
+    con.execute("begin transaction")
+    try:
+        if looked_at:
+            con.execute(f"delete from {RAW_SCHEMA}.landing_waiting where file_name in (select unnest(?))", [looked_at])
+        if waiting:
+            con.executemany(f"insert into {RAW_SCHEMA}.landing_waiting values (?, ?, ?, ?, ?, ?)", waiting)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 # --- the set-based path for well-formed files -------------------------------------------------------------
@@ -515,6 +813,7 @@ def _write_file(
     file_format: str,
     encoding: str | None,
     sheet_count: int,
+    notes: list[tuple[str, str]] | None = None,
 ) -> None:
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
@@ -531,6 +830,11 @@ def _write_file(
             f"insert into {RAW_SCHEMA}.landing_files values (?, ?, ?, ?, ?, ?, ?, ?)",
             [file_hash, name, file_format, encoding, sheet_count, len(rows), load_seq, loaded_at],
         )
+        for sheet, note in notes or []:
+            con.execute(
+                f"insert into {RAW_SCHEMA}.landing_notes values (?, ?, ?, ?, ?, ?)",
+                [file_hash, name, sheet, load_seq, note, loaded_at],
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -67,6 +67,10 @@ def raw_submissions(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
     for _file, reason in report.failures:
         # submitted data never fails the run: the file is reported, everything else loads
         context.log.warning(f"unreadable landing file: {reason}")
+    for name, reason in report.waiting:
+        context.log.warning(f"not loaded yet, {name}: {reason}; a later run loads it once it is complete")
+    for _file, note in report.notes:
+        context.log.info(note)
     keys = context.partition_keys if context.has_partition_key_range else [context.partition_key]
     yield MaterializeResult(
         asset_key=["raw", "submissions"],
@@ -77,6 +81,8 @@ def raw_submissions(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             "rows_loaded": report.rows_loaded,
             "raw_rows_total": total_rows,
             "unreadable_files": MetadataValue.json([{"file": n, "reason": r} for n, r in report.failures]),
+            "waiting_files": MetadataValue.json([{"file": n, "reason": r} for n, r in report.waiting]),
+            "notes": MetadataValue.json([{"file": n, "note": r} for n, r in report.notes]),
             "periods": ", ".join(period_code(k) for k in (keys[0], keys[-1]))
             if len(keys) > 1
             else period_code(keys[0]),

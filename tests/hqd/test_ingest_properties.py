@@ -161,3 +161,80 @@ def test_file_without_data_rows_loads_nothing_and_does_not_crash(body: str) -> N
 )
 def test_gb18030_file_charset_normalizer_misjudged_is_read(row: list[str]) -> None:
     _assert_every_row_kept([row], _header_and(",".join(row) + "\n", "gb18030"))
+
+
+# --- junk value cells never fail the build ----------------------------------------------------------------------
+# A value cell is parsed by dbt (stg_landing__submissions, int_submissions_validated): whatever it holds, the build
+# succeeds and the row ends accepted or rejected with a reason; an ID number, 1e400 or NaN is never an error.
+
+NUMBERISH = st.one_of(
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.floats().map(repr),
+    st.builds(lambda m, e: f"{m}e{e}", st.integers(-999, 999), st.integers(-99999, 99999)),
+    st.text("0123456789.,eE+-−–‐（）()%　 ", min_size=1, max_size=25),
+    st.sampled_from(["110105199003071234", "1e400", "-1e-400", "NaN", "Infinity", "-inf", "(0.57)", "（4.3）", "−"]),
+)
+
+
+@settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(values=st.lists(st.one_of(NUMBERISH, JUNK), min_size=20, max_size=60))
+@example(
+    values=[
+        "110105199003071234",
+        "9" * 40,
+        "1e400",
+        "1e-99999",
+        "1e99999",
+        "NaN",
+        "-Infinity",
+        "(1e999)",
+        "−5.21",
+        "99999999",
+        "0.0000000000001",
+        "1_000",
+        "0x1F",
+        "1,234,567,890,123,456,789",
+    ]
+)
+def test_junk_value_cells_never_fail_the_build(values: list[str]) -> None:
+    from hqd import pipeline
+
+    rows = [
+        [
+            "320583",
+            "昆山市",
+            ("E01", "E03", "E07", "E02")[i % 4],
+            "",
+            f"20{18 + i % 7}",
+            value,
+            ("亿元", "元", "%", "万元")[i % 4],
+        ]
+        for i, value in enumerate(values)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        landing = root / "landing"
+        landing.mkdir()
+        (landing / "junk.csv").write_bytes(_csv_bytes(rows, "utf-8", "\n", csv.QUOTE_ALL))
+        settings_ = pipeline.Settings(
+            warehouse=root / "w.duckdb",
+            landing_dir=landing,
+            dbt_target_path=root / "target",
+            dbt_log_path=root / "logs",
+        )
+        report = pipeline.ingest_landing(settings_)
+        assert not report.failures
+        build = pipeline.run_dbt_build(settings_)  # the whole build: every model and test downstream too
+        assert build.success, build.failures or build.error
+        con = duckdb.connect(str(settings_.warehouse))
+        try:
+            raw_rows, validated, errors = con.execute(
+                "select (select count(*) from raw.submissions), count(*), "
+                "count(*) filter (where rejection_reason is null and not is_missing_value "
+                "and indicator_value is null) from intermediate.int_submissions_validated"
+            ).fetchone()
+        finally:
+            con.close()
+    assert raw_rows == validated == sum(not _is_blank(r) for r in rows)
+    assert errors == 0  # an accepted row that is not missing has a value

@@ -26,6 +26,8 @@ class IngestOutcome:
     files_loaded: int
     files_skipped: int
     failures: list[tuple[str, str]]
+    waiting: list[tuple[str, str]]
+    notes: list[tuple[str, str]]
 
 
 @dataclass
@@ -56,7 +58,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     assert (root / "published" / "current" / "hqd_marts.duckdb").exists()
     meta = jobs.materialization_metadata(job_run, "raw/submissions")
     report = IngestOutcome(
-        meta["files_loaded"], meta["files_skipped"], [(f["file"], f["reason"]) for f in meta["unreadable_files"]]
+        meta["files_loaded"],
+        meta["files_skipped"],
+        [(f["file"], f["reason"]) for f in meta["unreadable_files"]],
+        [(f["file"], f["reason"]) for f in meta["waiting_files"]],
+        [(f["file"], f["note"]) for f in meta["notes"]],
     )
     return Loaded(root / "hqd.duckdb", report, job_run)
 
@@ -67,16 +73,29 @@ FIXTURE_ROWS = "file_name not like '%/%'"
 
 def test_unreadable_files_are_named_and_the_rest_loads(loaded):
     failures = dict(loaded.report.failures)
-    assert sorted(failures) == ["c_corrupt.xlsx", "c_empty.csv", "c_no_header.csv"]
+    assert sorted(failures) == ["c_corrupt.xlsx", "c_empty.csv", "c_instructions_only.xlsx", "c_no_header.csv"]
     assert failures["c_empty.csv"] == "c_empty.csv: the file is empty"
     assert failures["c_corrupt.xlsx"].startswith("c_corrupt.xlsx: not a readable Excel workbook")
     assert failures["c_no_header.csv"].startswith("c_no_header.csv: no header row found")
+    assert failures["c_instructions_only.xlsx"].startswith("c_instructions_only.xlsx: no sheet has a header row")
+    assert "'填报说明', '指标解释'" in failures["c_instructions_only.xlsx"]
     # the copy has the same bytes as b_traditional_gb18030.csv: skipped, not loaded twice
-    assert (loaded.report.files_loaded - SAMPLE_FILES, loaded.report.files_skipped) == (4, 1)
+    assert (loaded.report.files_loaded - SAMPLE_FILES, loaded.report.files_skipped) == (8, 1)
+    assert loaded.report.waiting == []
 
 
-def _int_or_none(value) -> int | None:
-    return None if value is None or value != value else int(value)  # NaN is unequal to itself
+def test_a_sheet_without_header_beside_data_sheets_is_skipped_with_a_note(loaded):
+    note = "h_real_workbook.xlsx sheet '填报说明' skipped: no header row (not a data sheet?)"
+    assert loaded.report.notes == [("h_real_workbook.xlsx", note)]
+    report = loaded.query("select * from marts.fct_submission_file_quality where file_name = 'h_real_workbook.xlsx'")
+    skipped = report[report["outcome"] == "skipped_sheet"]
+    assert skipped["error_message"].tolist() == [note]
+    assert skipped["outcome_rows"].tolist() == [0]
+
+
+def test_big5_file_is_decoded_as_big5(loaded):
+    encodings = dict(loaded.query("select file_name, encoding from raw.landing_files").values.tolist())
+    assert encodings["g_big5.csv"] == "big5"
 
 
 def _int_or_none(value) -> int | None:
@@ -96,7 +115,7 @@ def test_every_row_has_its_expected_outcome(loaded):
         from marts.fct_rejected_submissions where {FIXTURE_ROWS}
         """
     )
-    assert len(actual) == len(expected) == 38
+    assert len(actual) == len(expected) == 79
     actual = actual.astype(object).where(actual.notna(), None)
     by_key = {
         (r["file_name"], r["sheet_name"], int(r["row_number"]), _int_or_none(r["column_number"])): r
@@ -124,7 +143,7 @@ def test_rows_reconcile_and_keep_their_original_text(loaded):
         f"(select count(*) from marts.fct_indicator_values where {FIXTURE_ROWS}) as accepted, "
         f"(select count(*) from marts.fct_rejected_submissions where {FIXTURE_ROWS}) as rejected"
     ).iloc[0]
-    assert counts["raw_rows"] == counts["accepted"] + counts["rejected"] == 38
+    assert counts["raw_rows"] == counts["accepted"] + counts["rejected"] == 79
     raw = loaded.query(
         "select region_name_raw, value_raw, unit_raw from marts.fct_rejected_submissions "
         "where file_name = 'a_long_utf8_bom.csv' and row_number = 25"
@@ -146,7 +165,7 @@ def test_file_quality_report(loaded):
     assert a.loc["conflicting_duplicate_in_file", "example_rows"] == "row 20: 4; row 21: 5"
     assert a["outcome_rows"].sum() == 25
     unreadable = report[report["outcome"] == "unreadable_file"].set_index("file_name")
-    assert sorted(unreadable.index) == ["c_corrupt.xlsx", "c_empty.csv", "c_no_header.csv"]
+    assert sorted(unreadable.index) == ["c_corrupt.xlsx", "c_empty.csv", "c_instructions_only.xlsx", "c_no_header.csv"]
     assert unreadable.loc["c_empty.csv", "error_message"] == "c_empty.csv: the file is empty"
     wide = report[(report["file_name"] == "d_workbook.xlsx") & (report["outcome"] == "value_out_of_range")]
     assert wide["example_rows"].tolist() == ["row 4 col 6: 101"]

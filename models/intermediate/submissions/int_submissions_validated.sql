@@ -1,6 +1,9 @@
 -- Every staged row resolved against the year's configuration, with the first reason it cannot be used
 -- (null when it can). Accepted and rejected rows both come from here, so none can be lost between them.
 {{ config(materialized=hqd.incremental_materialization(), unique_key='load_seq') }}
+{#- No indicator value reaches a thousand trillion (China's GDP is 1.3e14 元): a number beyond it in the submitted
+    or the indicator's unit is value_out_of_range, and the unit conversion cannot overflow. -#}
+{%- set max_abs_value = '1000000000000000' %}
 with
 
 submissions as (
@@ -118,7 +121,17 @@ converted as (
     select
         resolved.*,
         unit_conversions.factor as unit_factor,
-        cast(resolved.value_number * unit_conversions.factor as {{ hqd.type_measure() }}) as indicator_value
+        -- a value beyond any indicator's (an ID number typed into the value cell) is left null, never multiplied:
+        -- the product of two wide decimals overflows on every engine
+        cast(case
+            when
+                abs(resolved.value_number) < {{ max_abs_value }}
+                and abs(
+                    cast(resolved.value_number as {{ hqd.type_double() }})
+                    * cast(unit_conversions.factor as {{ hqd.type_double() }})
+                ) < {{ max_abs_value }}
+                then resolved.value_number * unit_conversions.factor
+        end as {{ hqd.type_measure() }}) as indicator_value
     from resolved
     left join unit_conversions
         on resolved.submitted_unit = unit_conversions.from_unit
@@ -142,8 +155,11 @@ judged as (
             when region_code is null then 'unknown_region'
             when indicator_code_input is null and indicator_name_input is null then 'missing_indicator'
             when indicator_code is null then 'unknown_indicator'
-            when not is_missing_value and value_number is null then 'unparseable_value'
+            when not is_missing_value and value_number is null and not coalesce(is_value_numeric, false)
+                then 'unparseable_value'
             when not is_missing_value and unit_factor is null then 'unconvertible_unit'
+            -- a number, but beyond the measure type or the bound above: too large for any indicator
+            when not is_missing_value and indicator_value is null then 'value_out_of_range'
             when indicator_value < value_min or indicator_value > value_max then 'value_out_of_range'
         end as row_rejection_reason
     from converted

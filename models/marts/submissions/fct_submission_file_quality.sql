@@ -1,6 +1,6 @@
 -- The data-quality report for the office: per landed file, how many rows were read, how many were loaded,
--- how many were rejected for each reason with the first examples (row and value as sent), and the files
--- that could not be read at all.
+-- how many were rejected for each reason with the first examples (row and value as sent), the sheets left
+-- out of a loaded workbook (a 填报说明 sheet without a header), and the files that could not be read at all.
 {%- set string_type = api.Column.translate_type("string") %}
 {{ config(materialized=hqd.incremental_materialization(), unique_key='file_hash') }}
 with
@@ -22,6 +22,27 @@ rejected as (
 load_errors as (
 
     select * from {{ source('landing', 'load_errors') }}
+
+),
+
+landing_notes as (
+
+    select * from {{ source('landing', 'landing_notes') }}
+    where {{ hqd.rows_after_watermark() }}
+
+),
+
+-- one row per loaded file with skipped sheets: the notes joined in sheet order
+skipped_sheets as (
+
+    select
+        file_hash,
+        file_name,
+        load_seq,
+        max(noted_at) as noted_at,
+        {{ dbt.listagg(measure="note", delimiter_text="'; '", order_by_clause="order by sheet_name") }} as notes
+    from landing_notes
+    group by file_hash, file_name, load_seq
 
 ),
 
@@ -111,6 +132,16 @@ per_file as (
 
 ),
 
+file_totals as (
+
+    select
+        file_hash,
+        max(file_rows) as file_rows
+    from per_file
+    group by file_hash
+
+),
+
 unreadable as (
 
     select
@@ -155,6 +186,23 @@ final as (
         error_message
     from unreadable
     where attempt_recency = 1
+    union all
+    select
+        {{ dbt.concat(["skipped_sheets.file_hash", "':skipped_sheet'"]) }} as file_quality_key,
+        skipped_sheets.file_name,
+        skipped_sheets.file_hash,
+        cast(skipped_sheets.load_seq as integer) as load_seq,
+        skipped_sheets.noted_at as loaded_at,
+        'skipped_sheet' as outcome,
+        false as is_accepted,
+        0 as outcome_rows,
+        cast(coalesce(file_totals.file_rows, 0) as integer) as file_rows,
+        cast(null as {{ hqd.type_measure() }}) as share_of_file,
+        cast(null as {{ string_type }}) as example_rows,
+        skipped_sheets.notes as error_message
+    from skipped_sheets
+    left join file_totals
+        on skipped_sheets.file_hash = file_totals.file_hash
 
 )
 

@@ -8,6 +8,48 @@ source as (
 
 ),
 
+-- the value and period cells with the forms bureaus type made plain: dash forms used as a minus sign become
+-- '-', an accounting negative (0.57) becomes -0.57; spaces out of the period, 2023年1-9月 (year to date) → 2023Q3
+cleaned as (
+
+    select
+        *,
+        {{ hqd.accounting_negative(hqd.normalise_minus("coalesce(trim(value_text), '')")) }} as value_clean,
+        {{ hqd.normalise_minus("replace(coalesce(period_text, ''), ' ', '')") }} as period_clean
+    from source
+
+),
+
+prepared as (
+
+    select
+        *,
+        replace(replace(replace(value_clean, ',', ''), ' ', ''), '%', '') as value_digits,
+        -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
+        (
+            value_clean not like '%,%'
+            or {{ hqd.regexp_full_match(
+                "replace(replace(value_clean, ' ', ''), '%', '')", '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?'
+            ) }}
+        ) as has_valid_grouping,
+        coalesce({{ hqd.cumulative_period("period_clean") }}, {{ hqd.compact_period("period_clean") }})
+            as period_compact
+    from cleaned
+
+),
+
+classified as (
+
+    select
+        *,
+        -- the cell reads as a decimal number, of any size (NaN, Infinity, 0x10 and 1_000 do not)
+        has_valid_grouping
+        and {{ hqd.regexp_full_match("value_digits", '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') }}
+            as is_value_numeric
+    from prepared
+
+),
+
 renamed as (
 
     select
@@ -38,26 +80,16 @@ renamed as (
         value_raw,
         value_text,
 
-        coalesce(trim(value_text), '') in (
+        value_clean in (
             '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
         ) as is_missing_value,
-        {{ dbt.position("'%'", "trim(value_text)") }} > 0 as has_percent_sign,
-        -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
-        case
-            when
-                value_text like '%,%'
-                and not {{ hqd.regexp_full_match(
-                    "replace(replace(trim(value_text), ' ', ''), '%', '')",
-                    '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?'
-                ) }}
-                then null
-            else {{ hqd.safe_to_measure("replace(replace(replace(trim(value_text), ',', ''), ' ', ''), '%', '')") }}
-        end as value_number,
+        {{ dbt.position("'%'", "value_clean") }} > 0 as has_percent_sign,
+        is_value_numeric,
+        -- null when it is not a number, or a number too large for the measure type (never an error)
+        case when is_value_numeric then {{ hqd.safe_to_measure("value_digits") }} end as value_number,
 
-        cast({{ hqd.regexp_group(
-            hqd.compact_period("period_text"), '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
-        cast({{ hqd.regexp_group(
-            hqd.compact_period("period_text"), '^([0-9]{4})(Q?([1-4]))?$', 3) }} as integer) as period_quarter,
+        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
+        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 3) }} as integer) as period_quarter,
 
         region_code_raw,
         region_name_raw,
@@ -67,7 +99,7 @@ renamed as (
         unit_raw,
         source_row_json
 
-    from source
+    from classified
 
 )
 
