@@ -116,7 +116,8 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             "where file_hash not in (select file_hash from marts.fct_submission_file_quality where not is_accepted)"
         )
         has_waiting = one(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'landing_waiting'"
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'landing_waiting'"
         )
         waiting = (
             con.execute("select file_name, reason from raw.landing_waiting order by file_name").fetchall()
