@@ -8,14 +8,18 @@ source as (
 
 ),
 
+-- the texts that mean "no value" (a blank cell loads as a null marker); distinct, so the join adds no rows
+missing_value_markers as (
+
+    select distinct coalesce(marker, '') as marker_text from {{ ref('missing_value_markers') }}
+
+),
+
 renamed as (
 
     select
-        {{ dbt.concat([
-            "file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string")),
-            "case when column_number is null then '' else "
-            ~ dbt.concat(["':'", dbt.cast("column_number", api.Column.translate_type("string"))]) ~ " end"
-        ]) }} as submission_id,
+        {{ hqd.composite_key(['file_hash', 'sheet_name', 'row_number'], ':', optional_parts=['column_number']) }}
+            as submission_id,
         file_hash,
         file_name,
         sheet_name,
@@ -38,9 +42,7 @@ renamed as (
         value_raw,
         value_text,
 
-        coalesce(trim(value_text), '') in (
-            '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
-        ) as is_missing_value,
+        missing_value_markers.marker_text is not null as is_missing_value,
         {{ dbt.position("'%'", "trim(value_text)") }} > 0 as has_percent_sign,
         -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
         case
@@ -68,6 +70,8 @@ renamed as (
         source_row_json
 
     from source
+    left join missing_value_markers
+        on coalesce(trim(source.value_text), '') = missing_value_markers.marker_text
 
 )
 
