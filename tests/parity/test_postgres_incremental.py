@@ -51,8 +51,8 @@ def test_incremental_build_on_postgres_equals_a_full_build(
     shutil.copytree(held_back, landing, dirs_exist_ok=True)
     _, second, _ = engines.build_on("postgres", settings)
     assert second.success, [f.message[:300] for f in second.failures] or second.error
-    compiled = tmp_path / "target" / "compiled" / "hqd" / "models" / "intermediate" / "scoring"
-    assert "assessment_year >= 2024" in (compiled / "int_indicator_scores_computed.sql").read_text(encoding="utf-8")
+    compiled = tmp_path / "target" / "compiled" / "hqd" / "models" / "marts" / "assessment"
+    assert "assessment_year >= 2024" in (compiled / "fct_indicator_scores.sql").read_text(encoding="utf-8")
 
     reference = pipeline.run_dbt_build(settings)  # DuckDB, first build there: a full one
     assert reference.success, reference.failures or reference.error
