@@ -160,4 +160,6 @@ def test_scoring_parameters_overlap_bad_values_and_uncovered_years(seeds: Path):
 
 def test_new_seed_file_missing_is_named(seeds: Path):
     (seeds / "config/rejection_reasons.csv").unlink()
-    assert [str(p) for p in check_config(seeds)] == ["seeds/config/rejection_reasons.csv [file]: the seed file is missing"]
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/rejection_reasons.csv [file]: the seed file is missing"
+    ]

@@ -64,6 +64,17 @@ tiered as (
 
 ),
 
+named as (
+
+    select
+        tiered.*,
+        tier_names.tier_name_zh
+    from tiered
+    left join tier_names
+        on tiered.tier = tier_names.tier
+
+),
+
 final as (
 
     select
@@ -89,11 +100,9 @@ final as (
         cast(round(total_score, 2) as {{ hqd.type_measure() }}) as total_score_display,
         cast(rank_in_class as integer) as rank_in_class,
         cast(case when level = 'county' then rank_in_level end as integer) as province_rank,
-        cast(tiered.tier as integer) as tier,
-        tier_names.tier_name_zh
-    from tiered
-    left join tier_names
-        on tiered.tier = tier_names.tier
+        cast(tier as integer) as tier,
+        tier_name_zh
+    from named
 
 )
 

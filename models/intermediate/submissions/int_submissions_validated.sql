@@ -74,7 +74,9 @@ resolved as (
         region_name_matches.matches_any_year,
         case
             when submissions.region_code_input is not null
-                and {{ hqd.in_year_range('submissions.period_year', 'coded_region', 'valid_from_year', 'valid_to_year') }}
+                and {{ hqd.in_year_range(
+                    'submissions.period_year', 'coded_region', 'valid_from_year', 'valid_to_year'
+                ) }}
                 then coded_region.region_code
             when submissions.region_code_input is null and region_name_matches.matches_in_year = 1
                 then region_name_matches.region_code

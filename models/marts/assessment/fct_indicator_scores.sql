@@ -93,8 +93,9 @@ coefficients as (
 
     select
         *,
-        -- 功效系数 d = base + span (x - x_s) / (x_h - x_s) (60 + 40 in the reference); the same formula serves lower-is-better because
-        -- x_h is then the smaller bound. Kept within [0, 100] when fixed bounds are exceeded.
+        -- 功效系数 d = base + span (x - x_s) / (x_h - x_s) (60 + 40 in the reference); the same formula
+        -- serves lower-is-better because x_h is then the smaller bound. Kept within [0, 100] when fixed
+        -- bounds are exceeded.
         case
             when scoring_method <> 'efficacy' or indicator_value is null then null
             when satisfactory_value_used = not_allowed_value_used then 100

@@ -15,13 +15,25 @@ reasons as (
 
 ),
 
+described as (
+
+    select
+        rejected.*,
+        reasons.description_en,
+        reasons.description_zh
+    from rejected
+    left join reasons
+        on rejected.rejection_reason = reasons.reason_code
+
+),
+
 final as (
 
     select
         submission_id,
         rejection_reason,
-        reasons.description_en as rejection_description,
-        reasons.description_zh as rejection_description_zh,
+        description_en as rejection_description,
+        description_zh as rejection_description_zh,
         file_name,
         file_hash,
         sheet_name,
@@ -40,9 +52,7 @@ final as (
         indicator_code as resolved_indicator_code,
         period_code,
         source_row_json
-    from rejected
-    left join reasons
-        on rejected.rejection_reason = reasons.reason_code
+    from described
 
 )
 

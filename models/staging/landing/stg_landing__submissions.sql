@@ -15,6 +15,17 @@ missing_value_markers as (
 
 ),
 
+flagged as (
+
+    select
+        source.*,
+        missing_value_markers.marker_text is not null as is_missing_value
+    from source
+    left join missing_value_markers
+        on coalesce(trim(source.value_text), '') = missing_value_markers.marker_text
+
+),
+
 renamed as (
 
     select
@@ -42,7 +53,7 @@ renamed as (
         value_raw,
         value_text,
 
-        missing_value_markers.marker_text is not null as is_missing_value,
+        is_missing_value,
         {{ dbt.position("'%'", "trim(value_text)") }} > 0 as has_percent_sign,
         -- a comma is a thousands separator only where it groups three digits ("11,433"); "8,5" is not guessed
         case
@@ -69,9 +80,7 @@ renamed as (
         unit_raw,
         source_row_json
 
-    from source
-    left join missing_value_markers
-        on coalesce(trim(source.value_text), '') = missing_value_markers.marker_text
+    from flagged
 
 )
 
