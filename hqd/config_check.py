@@ -32,6 +32,11 @@ SEED_FILES = {
     "monitoring_targets": "config/monitoring_targets.csv",
     "warning_thresholds": "config/warning_thresholds.csv",
     "progress_awards": "config/progress_awards.csv",
+    "rejection_reasons": "config/rejection_reasons.csv",
+    "tier_names": "config/tier_names.csv",
+    "warning_levels": "config/warning_levels.csv",
+    "missing_value_markers": "config/missing_value_markers.csv",
+    "scoring_parameters": "config/scoring_parameters.csv",
 }
 REQUIRED_COLUMNS = {
     "regions": [
@@ -86,7 +91,16 @@ REQUIRED_COLUMNS = {
     ],
     "warning_thresholds": ["year_from", "year_to", "red_shortfall_pct", "yellow_shortfall_pct", "blue_shortfall_pct"],
     "progress_awards": ["year_from", "year_to", "level", "award_count", "selection_rule"],
+    "rejection_reasons": ["reason_code", "sort_order", "description_zh", "description_en"],
+    "tier_names": ["tier", "tier_name_zh", "tier_name_en", "sort_order"],
+    "warning_levels": ["warning_level", "warning_level_zh", "sort_order", "is_warning"],
+    "missing_value_markers": ["marker"],
+    "scoring_parameters": ["year_from", "year_to", "efficacy_base", "efficacy_span", "rank_step"],
 }
+# the codes the models give: tiers 1..3 (int_region_assessments_ranked), the 红黄蓝 levels and none
+# (fct_monitoring_warnings); their names live in the seeds, and each code needs its row there
+TIERS = {"1", "2", "3"}
+WARNING_LEVELS = {"red", "yellow", "blue", "none"}
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,15 @@ class _Checker:
                 f"level={row['level']}, class_code={row['class_code']}",
                 "unknown class for this level (see assessment_classes)",
             )
+
+    def blank(self, name: str, column: str, key_col: str) -> None:
+        frame = self.frames[name]
+        for idx, row in frame[frame[column] == ""].iterrows():
+            self.add(name, frame.loc[[idx]], f"{key_col}={row[key_col]}", f"{column} is blank")
+
+    def missing_codes(self, name: str, column: str, wanted: set[str], what: str) -> None:
+        for code in sorted(wanted - set(self.frames[name][column])):
+            self.add(name, "", f"{column}={code}", f"no row for the {what} {code!r} the models give")
 
     def duplicates(self, name: str, key_cols: list[str]) -> None:
         frame = self.frames[name]
@@ -445,6 +468,50 @@ class _Checker:
         self.unknown("progress_awards", "selection_rule", {"largest_rise_in_class_rank"}, "selection rule", ["level"])
         self.integers("progress_awards", "award_count")
         self.year_ranges("progress_awards", ["level"])
+
+        # rule vocabularies: reason codes, tier names, warning levels, missing-value markers
+        self.duplicates("rejection_reasons", ["reason_code"])
+        self.integers("rejection_reasons", "sort_order")
+        self.duplicates("rejection_reasons", ["sort_order"])
+        for column in ("reason_code", "description_zh", "description_en"):
+            self.blank("rejection_reasons", column, "reason_code")
+        self.duplicates("tier_names", ["tier"])
+        self.unknown("tier_names", "tier", TIERS, "tier", ["tier"])
+        self.missing_codes("tier_names", "tier", TIERS, "tier")
+        self.integers("tier_names", "sort_order")
+        self.blank("tier_names", "tier_name_zh", "tier")
+        self.duplicates("warning_levels", ["warning_level"])
+        self.unknown("warning_levels", "warning_level", WARNING_LEVELS, "warning level", ["warning_level"])
+        self.missing_codes("warning_levels", "warning_level", WARNING_LEVELS, "warning level")
+        self.integers("warning_levels", "sort_order")
+        self.unknown("warning_levels", "is_warning", {"true", "false"}, "is_warning value", ["warning_level"])
+        self.blank("warning_levels", "warning_level_zh", "warning_level")
+        self.duplicates("missing_value_markers", ["marker"])
+
+        # scoring constants: one set per assessment year, the efficacy coefficient within 0..100
+        params = f["scoring_parameters"]
+        base = self.numbers("scoring_parameters", "efficacy_base")
+        span = self.numbers("scoring_parameters", "efficacy_span")
+        step = self.numbers("scoring_parameters", "rank_step")
+        for idx in params[~((base >= 0) & (span > 0) & (base + span <= 100))].index:
+            self.add(
+                "scoring_parameters",
+                params.loc[[idx]],
+                f"efficacy_base={params.at[idx, 'efficacy_base']}, efficacy_span={params.at[idx, 'efficacy_span']}",
+                "need efficacy_base ≥ 0, efficacy_span > 0 and base + span ≤ 100",
+            )
+        for idx in params[~((step > 0) & (step <= 1))].index:
+            self.add(
+                "scoring_parameters",
+                params.loc[[idx]],
+                f"rank_step={params.at[idx, 'rank_step']}",
+                "rank_step must be above 0 and at most 1",
+            )
+        self.frames["scoring_parameters"]["scope"] = "all"
+        covered = set(self.year_ranges("scoring_parameters", ["scope"])["assessment_year"])
+        uncovered = sorted(set(self.years) - covered)
+        if uncovered:
+            self.add("scoring_parameters", "", f"{_year_span(uncovered)}", "no scoring parameters for these years")
 
         # adjustments name a region of their year
         adjustments = f["adjustments"]

@@ -83,9 +83,10 @@
     ({{ expr }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
 
-{#- Configuration rows hold year ranges: year_from..year_to, a blank year_to meaning "still in force". -#}
-{% macro in_year_range(year_expr, config_alias) -%}
-    {{ year_expr }} between {{ config_alias }}.year_from and coalesce({{ config_alias }}.year_to, 9999)
+{#- Configuration rows hold year ranges: year_from..year_to, a blank year_to meaning "still in force" (regions
+    name theirs valid_from_year..valid_to_year). The one place the open end is written. -#}
+{% macro in_year_range(year_expr, config_alias, from_column='year_from', to_column='year_to') -%}
+    {{ year_expr }} between {{ config_alias }}.{{ from_column }} and coalesce({{ config_alias }}.{{ to_column }}, 9999)
 {%- endmacro %}
 
 {#- Post-hook: give PostgreSQL's planner statistics on a table the moment it is built. Without them a model

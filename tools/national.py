@@ -41,11 +41,17 @@ HEADER = "地区代码,地区名称,指标代码,指标名称,统计期,数值,�
 CLASSES = ("I", "II", "III")
 CLASS_SHARES = (0.25, 0.35, 0.40)  # of the prefectures, in code order
 MISSING_RATE = 0.003
-# copied as they are: the same conversions, thresholds, classes and dimensions as Jiangsu's
+# copied as they are: the same conversions, classes, dimensions, reason codes, tier names, warning levels,
+# missing-value markers and scoring constants as Jiangsu's
 COPIED_SEEDS = (
     "config/unit_conversions.csv",
     "config/assessment_classes.csv",
     "reference/dimensions.csv",
+    "config/rejection_reasons.csv",
+    "config/tier_names.csv",
+    "config/warning_levels.csv",
+    "config/missing_value_markers.csv",
+    "config/scoring_parameters.csv",
 )
 DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
 DEPARTMENTS = (

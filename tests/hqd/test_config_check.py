@@ -109,3 +109,57 @@ def test_warning_thresholds_out_of_order_and_years_without_thresholds(seeds: Pat
         "need red ≥ yellow ≥ blue ≥ 0 (shortfalls in % of the pro-rata target)",
         "seeds/config/warning_thresholds.csv [2018-2019]: no warning thresholds for these years",
     ]
+
+
+def test_rejection_reason_duplicated_and_without_description(seeds: Path):
+    reasons = seeds / "config/rejection_reasons.csv"
+    _edit(reasons, "missing_region,3,未填写地区代码或地区名称,", "unknown_region,3,,")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/rejection_reasons.csv row 4-5 [reason_code=unknown_region]: the key appears more than once",
+        "seeds/config/rejection_reasons.csv row 4 [reason_code=unknown_region]: description_zh is blank",
+    ]
+
+
+def test_tier_names_unknown_and_missing_tier(seeds: Path):
+    _edit(seeds / "config/tier_names.csv", "3,第三等次,Third tier,3,", "4,第三等次,Third tier,3,")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/tier_names.csv row 4 [tier=4]: unknown tier '4'",
+        "seeds/config/tier_names.csv [tier=3]: no row for the tier '3' the models give",
+    ]
+
+
+def test_warning_level_misspelt(seeds: Path):
+    _edit(seeds / "config/warning_levels.csv", "yellow,黄,", "amber,黄,")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/warning_levels.csv row 3 [warning_level=amber]: unknown warning level 'amber'",
+        "seeds/config/warning_levels.csv [warning_level=yellow]: no row for the warning level 'yellow' the models give",
+    ]
+
+
+def test_missing_value_marker_listed_twice(seeds: Path):
+    with (seeds / "config/missing_value_markers.csv").open("a", encoding="utf-8") as f:
+        f.write("暂无,again,test\n")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/missing_value_markers.csv row 9, 18 [marker=暂无]: the key appears more than once",
+    ]
+
+
+def test_scoring_parameters_overlap_bad_values_and_uncovered_years(seeds: Path):
+    params = seeds / "config/scoring_parameters.csv"
+    _edit(params, "2018,,60,40,0.05,", "2018,2020,60,50,0.05,")
+    with params.open("a", encoding="utf-8") as f:
+        f.write("2020,2022,60,40,0,test\n")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/scoring_parameters.csv row 2 [efficacy_base=60, efficacy_span=50]: "
+        "need efficacy_base ≥ 0, efficacy_span > 0 and base + span ≤ 100",
+        "seeds/config/scoring_parameters.csv row 3 [rank_step=0]: rank_step must be above 0 and at most 1",
+        "seeds/config/scoring_parameters.csv row 2-3 [scope=all]: year ranges overlap in [2020]",
+        "seeds/config/scoring_parameters.csv [2023-2024]: no scoring parameters for these years",
+    ]
+
+
+def test_new_seed_file_missing_is_named(seeds: Path):
+    (seeds / "config/rejection_reasons.csv").unlink()
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/rejection_reasons.csv [file]: the seed file is missing"
+    ]

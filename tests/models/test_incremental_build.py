@@ -89,7 +89,7 @@ def test_incremental_build_recomputed_only_the_touched_years(
     load models only the 14 new files."""
     _, _, target, first_files = incremental_and_full
     run = target / "compiled" / "hqd" / "models"
-    scores = (run / "intermediate" / "scoring" / "int_indicator_scores_computed.sql").read_text(encoding="utf-8")
+    scores = (run / "marts" / "assessment" / "fct_indicator_scores.sql").read_text(encoding="utf-8")
     assert "assessment_year >= 2023" in scores
     warnings = (run / "marts" / "monitoring" / "fct_monitoring_warnings.sql").read_text(encoding="utf-8")
     assert "assessment_year = 2022 and quarter = 4" in warnings  # carried in from 2022Q4

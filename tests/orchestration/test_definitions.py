@@ -20,7 +20,7 @@ def test_assets_are_keyed_and_grouped_by_dbt_folder():
     groups = {"/".join(key.path): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups["raw/submissions"] == "landing"
     assert groups["staging/stg_landing__submissions"] == "staging_landing"
-    assert groups["intermediate/int_indicator_scores_computed"] == "intermediate_scoring"
+    assert groups["intermediate/int_region_totals_computed"] == "intermediate_scoring"
     assert groups["marts/fct_region_assessment"] == "marts_assessment"
     assert groups["marts/fct_monitoring_warnings"] == "marts_monitoring"
     assert groups["config/indicator_rules"] == "seeds_config"

@@ -17,7 +17,7 @@ lineage as (
 
 current_values as (
 
-    select * from {{ ref('int_submissions_accepted') }}
+    select * from {{ ref('fct_indicator_values') }}
     where is_current and indicator_value is not null
 
 ),
@@ -47,7 +47,7 @@ previous as (
 
     select
         sources.assessment_year,
-        current_values.period_quarter as quarter,
+        current_values.quarter,
         sources.region_code,
         current_values.indicator_code,
         current_values.indicator_value as previous_year_value,
@@ -56,7 +56,7 @@ previous as (
     inner join current_values
         on
             sources.source_region_code = current_values.region_code
-            and sources.assessment_year = current_values.period_year + 1
+            and sources.assessment_year = current_values.assessment_year + 1
 
 )
 

@@ -27,7 +27,7 @@ region_years as (
         regions.*
     from regions
     inner join assessment_years
-        on assessment_years.assessment_year between regions.valid_from_year and coalesce(regions.valid_to_year, 9999)
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'regions', 'valid_from_year', 'valid_to_year') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- The configured rules (weight, method, target, fixed efficacy bounds) spelled out for each assessment year.
+-- The configured rules (weight, method, target, fixed efficacy bounds) spelled out for each assessment year,
+-- with the year's scoring constants (efficacy base and span, rank step) from scoring_parameters.
 with
 
 rules as (
@@ -13,6 +14,12 @@ assessment_years as (
 
 ),
 
+scoring_parameters as (
+
+    select * from {{ ref('scoring_parameters') }}
+
+),
+
 by_year as (
 
     select
@@ -24,10 +31,15 @@ by_year as (
         rules.scoring_method,
         rules.target_value,
         rules.satisfactory_value,
-        rules.not_allowed_value
+        rules.not_allowed_value,
+        scoring_parameters.efficacy_base,
+        scoring_parameters.efficacy_span,
+        scoring_parameters.rank_step
     from rules
     inner join assessment_years
         on {{ hqd.in_year_range('assessment_years.assessment_year', 'rules') }}
+    left join scoring_parameters
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'scoring_parameters') }}
 
 )
 

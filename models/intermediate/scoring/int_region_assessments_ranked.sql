@@ -2,6 +2,7 @@
 -- fct_region_assessment adds the year-on-year progress.
 -- Ranks use unrounded totals; ties break on indicators ranked first, then region code, so none remain.
 -- A vetoed region (一票否决) keeps its rank but is placed after every other region when tiers are dealt.
+-- depends_on: {{ ref('dimensions') }}
 with
 
 totals as (
@@ -13,6 +14,12 @@ totals as (
 tier_quotas as (
 
     select * from {{ ref('tier_quotas') }}
+
+),
+
+tier_names as (
+
+    select * from {{ ref('tier_names') }}
 
 ),
 
@@ -57,11 +64,21 @@ tiered as (
 
 ),
 
+named as (
+
+    select
+        tiered.*,
+        tier_names.tier_name_zh
+    from tiered
+    left join tier_names
+        on tiered.tier = tier_names.tier
+
+),
+
 final as (
 
     select
-        {{ dbt.concat([dbt.cast("assessment_year", api.Column.translate_type("string")), "'-'", "region_code"]) }}
-            as region_assessment_key,
+        {{ hqd.composite_key(['assessment_year', 'region_code']) }} as region_assessment_key,
         assessment_year,
         region_code,
         level,
@@ -73,7 +90,7 @@ final as (
         cast(indicators_in_class_top_two as integer) as indicators_in_class_top_two,
         cast(weight_total as {{ hqd.type_measure() }}) as weight_total,
         cast(indicator_points as {{ hqd.type_measure() }}) as indicator_points,
-        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
+        {% for dimension in hqd.dimension_codes() -%}
             cast({{ dimension }}_points as {{ hqd.type_measure() }}) as {{ dimension }}_points,
         {% endfor -%}
         cast(bonus_points as {{ hqd.type_measure() }}) as bonus_points,
@@ -84,8 +101,8 @@ final as (
         cast(rank_in_class as integer) as rank_in_class,
         cast(case when level = 'county' then rank_in_level end as integer) as province_rank,
         cast(tier as integer) as tier,
-        case tier when 1 then '第一等次' when 2 then '第二等次' else '第三等次' end as tier_name_zh
-    from tiered
+        tier_name_zh
+    from named
 
 )
 

@@ -37,7 +37,10 @@ assessed as (
         rules.weight,
         rules.target_value,
         rules.satisfactory_value,
-        rules.not_allowed_value
+        rules.not_allowed_value,
+        rules.efficacy_base,
+        rules.efficacy_span,
+        rules.rank_step
     from regions
     inner join rules
         on

@@ -1,9 +1,11 @@
 -- Per (year, region): the indicator points by dimension, the adjustments, and the total the ranks use.
+-- One subtotal column per dimension of the dimensions seed (hqd.dimension_codes).
+-- depends_on: {{ ref('dimensions') }}
 with
 
 scores as (
 
-    select * from {{ ref('int_indicator_scores_computed') }}
+    select * from {{ ref('fct_indicator_scores') }}
 
 ),
 
@@ -28,12 +30,11 @@ indicator_points as (
         sum(case when is_value_missing then 1 else 0 end) as missing_values,
         sum(case when is_ranked_first then 1 else 0 end) as indicators_ranked_first,
         sum(case when is_in_class_top_two then 1 else 0 end) as indicators_in_class_top_two,
+        {% for dimension in hqd.dimension_codes() -%}
+            sum(case when dimension_code = '{{ dimension }}' then score_points else 0 end) as {{ dimension }}_points,
+        {% endfor -%}
         sum(weight) as weight_total,
-        sum(score_points) as indicator_points,
-        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
-            sum(case when dimension_code = '{{ dimension }}' then score_points else 0 end) as {{ dimension }}_points
-            {%- if not loop.last %},{% endif %}
-        {% endfor %}
+        sum(score_points) as indicator_points
     from scores
     group by assessment_year, region_code
 
@@ -66,7 +67,7 @@ totals as (
         indicator_points.indicators_in_class_top_two,
         indicator_points.weight_total,
         indicator_points.indicator_points,
-        {% for dimension in ['economy', 'reform', 'urban_rural', 'culture', 'ecology', 'livelihood'] -%}
+        {% for dimension in hqd.dimension_codes() -%}
             indicator_points.{{ dimension }}_points,
         {% endfor -%}
         coalesce(adjustment_totals.bonus_points, 0) as bonus_points,

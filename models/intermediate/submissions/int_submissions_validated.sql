@@ -47,11 +47,11 @@ region_name_matches as (
     select
         submissions.submission_id,
         count(distinct case
-            when submissions.period_year between regions.valid_from_year and coalesce(regions.valid_to_year, 9999)
+            when {{ hqd.in_year_range('submissions.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
                 then regions.region_code
         end) as matches_in_year,
         min(case
-            when submissions.period_year between regions.valid_from_year and coalesce(regions.valid_to_year, 9999)
+            when {{ hqd.in_year_range('submissions.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
                 then regions.region_code
         end) as region_code,
         count(distinct regions.region_code) as matches_any_year
@@ -67,15 +67,7 @@ resolved as (
 
     select
         submissions.*,
-        case
-            when submissions.period_quarter is null
-                then {{ dbt.cast("submissions.period_year", api.Column.translate_type("string")) }}
-            else {{ dbt.concat([
-                dbt.cast("submissions.period_year", api.Column.translate_type("string")),
-                "'Q'",
-                dbt.cast("submissions.period_quarter", api.Column.translate_type("string"))
-            ]) }}
-        end as period_code,
+        {{ hqd.period_code('submissions.period_year', 'submissions.period_quarter') }} as period_code,
         case when submissions.period_quarter is null then 'year' else 'quarter' end as period_type,
         assessment_years.assessment_year is not null as is_period_in_range,
         coded_region.region_code as coded_region_code,
@@ -85,8 +77,9 @@ resolved as (
         region_name_matches.matches_any_year,
         case
             when submissions.region_code_input is not null
-                and submissions.period_year between coded_region.valid_from_year
-                and coalesce(coded_region.valid_to_year, 9999)
+                and {{ hqd.in_year_range(
+                    'submissions.period_year', 'coded_region', 'valid_from_year', 'valid_to_year'
+                ) }}
                 then coded_region.region_code
             when submissions.region_code_input is null and region_name_matches.matches_in_year = 1
                 then region_name_matches.region_code

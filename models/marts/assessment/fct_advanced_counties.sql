@@ -72,9 +72,7 @@ runs as (
 final as (
 
     select
-        {{ dbt.concat([
-            dbt.cast("runs.assessment_year", api.Column.translate_type("string")), "'-'", "runs.region_code"
-        ]) }} as advanced_county_key,
+        {{ hqd.composite_key(['runs.assessment_year', 'runs.region_code']) }} as advanced_county_key,
         runs.assessment_year,
         runs.region_code,
         runs.class_code,

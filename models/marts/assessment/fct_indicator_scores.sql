@@ -1,18 +1,144 @@
--- One row per assessed (year, region, indicator): the value, how it was scored and the points it earned.
+-- One row per assessed (year, region, indicator): the value, how it was scored and the points it earned,
+-- within its peer group (same year, level and class). A region with no usable value scores 0, ranks last and
+-- is flagged; nothing is imputed. The efficacy base and span and the rank step come with the year's rules
+-- (scoring_parameters through int_indicator_rules_by_year).
 {{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
-scores as (
+grid as (
 
-    select * from {{ ref('int_indicator_scores_computed') }}
+    select * from {{ ref('int_region_indicators_assessed') }}
     where {{ hqd.years_to_rebuild() }}
+
+),
+
+annual_values as (
+
+    select * from {{ ref('fct_indicator_values') }}
+    where is_current and period_type = 'year' and {{ hqd.years_to_rebuild() }}
+
+),
+
+assessed as (
+
+    select
+        grid.assessment_year,
+        grid.level,
+        grid.class_code,
+        grid.region_code,
+        grid.indicator_code,
+        grid.dimension_code,
+        grid.lead_department,
+        grid.direction,
+        grid.scoring_method,
+        grid.weight,
+        grid.target_value,
+        grid.satisfactory_value,
+        grid.not_allowed_value,
+        grid.efficacy_base,
+        grid.efficacy_span,
+        grid.rank_step,
+        annual_values.submission_id,
+        annual_values.indicator_value,
+        annual_values.indicator_value is null as is_value_missing
+    from grid
+    left join annual_values
+        on
+            grid.region_code = annual_values.region_code
+            and grid.indicator_code = annual_values.indicator_code
+            and grid.assessment_year = annual_values.assessment_year
+
+),
+
+peer_stats as (
+
+    select
+        *,
+        count(*) over peer_group as peer_group_size,
+        count(indicator_value) over peer_group as peer_values_count,
+        case when direction = 'lower' then min(indicator_value) over peer_group
+            else max(indicator_value) over peer_group
+        end as peer_best_value,
+        case when direction = 'lower' then max(indicator_value) over peer_group
+            else min(indicator_value) over peer_group
+        end as peer_worst_value,
+        -- equal values share the better rank (1, 1, 3); missing values rank after every reported one
+        rank() over (
+            partition by assessment_year, level, class_code, indicator_code
+            order by
+                case when indicator_value is null then 1 else 0 end,
+                case when direction = 'lower' then indicator_value else -indicator_value end
+        ) as rank_in_class
+    from assessed
+    window peer_group as (partition by assessment_year, level, class_code, indicator_code)
+
+),
+
+bounds as (
+
+    select
+        *,
+        coalesce(satisfactory_value, peer_best_value) as satisfactory_value_used,
+        coalesce(not_allowed_value, peer_worst_value) as not_allowed_value_used,
+        case
+            when target_value is null or indicator_value is null then null
+            when direction = 'lower' then indicator_value <= target_value
+            else indicator_value >= target_value
+        end as is_target_met
+    from peer_stats
+
+),
+
+coefficients as (
+
+    select
+        *,
+        -- 功效系数 d = base + span (x - x_s) / (x_h - x_s) (60 + 40 in the reference); the same formula
+        -- serves lower-is-better because x_h is then the smaller bound. Kept within [0, 100] when fixed
+        -- bounds are exceeded.
+        case
+            when scoring_method <> 'efficacy' or indicator_value is null then null
+            when satisfactory_value_used = not_allowed_value_used then 100
+            else greatest(0, least(
+                    100,
+                    efficacy_base + efficacy_span * {{ hqd.divide(
+                        "indicator_value - not_allowed_value_used",
+                        "satisfactory_value_used - not_allowed_value_used"
+                    ) }}
+                ))
+        end as efficacy_coefficient,
+        -- completion ratio; where it is undefined (zero target, or zero value for lower-is-better)
+        -- the target counts as met when the value is on the right side of it
+        case
+            when scoring_method <> 'target' or indicator_value is null then null
+            when direction = 'lower' and indicator_value = 0 then case when is_target_met then 1 else 0 end
+            when direction = 'lower' then greatest(0, least(1, {{ hqd.divide("target_value", "indicator_value") }}))
+            when target_value = 0 then case when is_target_met then 1 else 0 end
+            else greatest(0, least(1, {{ hqd.divide("indicator_value", "target_value") }}))
+        end as completion_ratio
+    from bounds
+
+),
+
+scored as (
+
+    select
+        *,
+        case
+            when indicator_value is null then 0
+            when scoring_method = 'efficacy' then {{ hqd.divide("weight * efficacy_coefficient", "100") }}
+            when scoring_method = 'target' then weight * completion_ratio
+            when scoring_method = 'target_binary' then case when is_target_met then weight else 0 end
+            when scoring_method = 'rank' then weight * greatest(0, 1 - rank_step * (rank_in_class - 1))
+        end as score_points_exact
+    from coefficients
 
 ),
 
 final as (
 
     select
-        indicator_score_key,
+        {{ hqd.composite_key(['assessment_year', 'region_code', 'indicator_code']) }} as indicator_score_key,
         assessment_year,
         level,
         class_code,
@@ -31,18 +157,19 @@ final as (
         cast(peer_values_count as integer) as peer_values_count,
         peer_best_value,
         peer_worst_value,
-        satisfactory_value_used,
-        not_allowed_value_used,
-        efficacy_coefficient,
-        completion_ratio,
+        case when scoring_method = 'efficacy' then satisfactory_value_used end as satisfactory_value_used,
+        case when scoring_method = 'efficacy' then not_allowed_value_used end as not_allowed_value_used,
+        cast(efficacy_coefficient as {{ hqd.type_measure() }}) as efficacy_coefficient,
+        cast(completion_ratio as {{ hqd.type_measure() }}) as completion_ratio,
         is_target_met,
         cast(rank_in_class as integer) as rank_in_class,
-        is_ranked_first,
-        is_in_class_top_two,
-        score_points,
-        cast(round(score_points, 2) as {{ hqd.type_measure() }}) as score_points_display,
-        points_lost
-    from scores
+        not is_value_missing and rank_in_class = 1 as is_ranked_first,
+        not is_value_missing and rank_in_class <= 2 as is_in_class_top_two,
+        cast(score_points_exact as {{ hqd.type_measure() }}) as score_points,
+        cast(round(cast(score_points_exact as {{ hqd.type_measure() }}), 2) as {{ hqd.type_measure() }})
+            as score_points_display,
+        cast(weight - score_points_exact as {{ hqd.type_measure() }}) as points_lost
+    from scored
 
 )
 

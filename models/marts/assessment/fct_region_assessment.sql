@@ -2,6 +2,7 @@
 -- rank change in class (进位), years in a row in the first tier, and the progress award (争先进位奖).
 -- A region is compared with the previous year's row of its lineage (same code, or the one code it
 -- continues); a region formed by a merger, or whose class changed, has no comparable previous rank.
+-- depends_on: {{ ref('dimensions') }}
 with
 
 ranked as (
@@ -125,12 +126,9 @@ final as (
         streaks.indicators_in_class_top_two,
         streaks.weight_total,
         streaks.indicator_points,
-        streaks.economy_points,
-        streaks.reform_points,
-        streaks.urban_rural_points,
-        streaks.culture_points,
-        streaks.ecology_points,
-        streaks.livelihood_points,
+        {% for dimension in hqd.dimension_codes() -%}
+            streaks.{{ dimension }}_points,
+        {% endfor -%}
         streaks.bonus_points,
         streaks.deduction_points,
         streaks.is_vetoed,

@@ -26,7 +26,7 @@ quarters as (
 years as (
 
     select
-        {{ year_text }} as period_code,
+        {{ hqd.period_code('assessment_years.assessment_year') }} as period_code,
         'year' as period_type,
         assessment_years.assessment_year,
         cast(null as integer) as quarter,
@@ -41,7 +41,7 @@ years as (
 year_quarters as (
 
     select
-        {{ dbt.concat([year_text, "'Q'", quarter_text]) }} as period_code,
+        {{ hqd.period_code('assessment_years.assessment_year', 'quarters.quarter') }} as period_code,
         'quarter' as period_type,
         assessment_years.assessment_year,
         quarters.quarter,

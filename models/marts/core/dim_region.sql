@@ -51,9 +51,7 @@ versions as (
 final as (
 
     select
-        {{ dbt.concat([
-            "versions.region_code", "'@'", dbt.cast("versions.valid_from_year", api.Column.translate_type("string"))
-        ]) }} as region_version_key,
+        {{ hqd.composite_key(['versions.region_code', 'versions.valid_from_year'], '@') }} as region_version_key,
         versions.region_code,
         versions.region_name,
         versions.short_name,

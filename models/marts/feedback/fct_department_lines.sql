@@ -6,7 +6,7 @@ with
 
 scores as (
 
-    select * from {{ ref('int_indicator_scores_computed') }}
+    select * from {{ ref('fct_indicator_scores') }}
     where {{ hqd.years_to_rebuild() }}
 
 ),
@@ -30,10 +30,7 @@ lines as (
 final as (
 
     select
-        {{ dbt.concat([
-            dbt.cast("assessment_year", api.Column.translate_type("string")), "'-'", "region_code", "'-'",
-            "lead_department"
-        ]) }} as department_line_key,
+        {{ hqd.composite_key(['assessment_year', 'region_code', 'lead_department']) }} as department_line_key,
         assessment_year,
         region_code,
         level,

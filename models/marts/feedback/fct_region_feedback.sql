@@ -7,7 +7,7 @@ with
 
 scores as (
 
-    select * from {{ ref('int_indicator_scores_computed') }}
+    select * from {{ ref('fct_indicator_scores') }}
     where {{ hqd.years_to_rebuild() }}
 
 ),

@@ -53,8 +53,8 @@ thresholds as (
 
 quarterly_values as (
 
-    select * from {{ ref('int_submissions_accepted') }}
-    where is_current and period_type = 'quarter' and {{ hqd.years_to_rebuild('period_year') }}
+    select * from {{ ref('fct_indicator_values') }}
+    where is_current and period_type = 'quarter' and {{ hqd.years_to_rebuild() }}
 
 ),
 
@@ -106,8 +106,8 @@ targeted as (
         on
             grid.region_code = quarterly_values.region_code
             and grid.indicator_code = quarterly_values.indicator_code
-            and grid.assessment_year = quarterly_values.period_year
-            and grid.quarter = quarterly_values.period_quarter
+            and grid.assessment_year = quarterly_values.assessment_year
+            and grid.quarter = quarterly_values.quarter
     left join targets
         on
             grid.assessment_year = targets.assessment_year
@@ -165,10 +165,7 @@ levelled as (
             when shortfall_pct > blue_shortfall_pct then 'blue'
             else 'none'
         end as warning_level,
-        {{ dbt.concat([
-            dbt.cast("assessment_year", api.Column.translate_type("string")), "'Q'",
-            dbt.cast("quarter", api.Column.translate_type("string"))
-        ]) }} as period_code,
+        {{ hqd.period_code('assessment_year', 'quarter') }} as period_code,
         assessment_year * 4 + quarter as quarter_sequence
     from shortfalls
 
@@ -208,10 +205,7 @@ runs as (
 final as (
 
     select
-        {{ dbt.concat([
-            dbt.cast("assessment_year", api.Column.translate_type("string")), "'Q'",
-            dbt.cast("quarter", api.Column.translate_type("string")), "'-'", "region_code", "'-'", "indicator_code"
-        ]) }} as monitoring_key,
+        {{ hqd.composite_key(['period_code', 'region_code', 'indicator_code']) }} as monitoring_key,
         period_code,
         assessment_year,
         quarter,

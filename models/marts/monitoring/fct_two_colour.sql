@@ -19,8 +19,8 @@ previous_year as (
 
 current_values as (
 
-    select * from {{ ref('int_submissions_accepted') }}
-    where is_current and indicator_value is not null and {{ hqd.years_to_rebuild('period_year') }}
+    select * from {{ ref('fct_indicator_values') }}
+    where is_current and indicator_value is not null and {{ hqd.years_to_rebuild() }}
 
 ),
 
@@ -29,8 +29,8 @@ assessed_values as (
     select
         current_values.period_code,
         current_values.period_type,
-        current_values.period_year as assessment_year,
-        current_values.period_quarter as quarter,
+        current_values.assessment_year,
+        current_values.quarter,
         current_values.region_code,
         assessed.level,
         assessed.class_code,
@@ -41,7 +41,7 @@ assessed_values as (
     inner join assessed
         on
             current_values.region_code = assessed.region_code
-            and current_values.period_year = assessed.assessment_year
+            and current_values.assessment_year = assessed.assessment_year
             and current_values.indicator_code = assessed.indicator_code
 
 ),
@@ -69,7 +69,7 @@ compared as (
 final as (
 
     select
-        {{ dbt.concat(["period_code", "'-'", "region_code", "'-'", "indicator_code"]) }} as two_colour_key,
+        {{ hqd.composite_key(['period_code', 'region_code', 'indicator_code']) }} as two_colour_key,
         period_code,
         period_type,
         assessment_year,

@@ -9,25 +9,31 @@ rejected as (
 
 ),
 
+reasons as (
+
+    select * from {{ ref('rejection_reasons') }}
+
+),
+
+described as (
+
+    select
+        rejected.*,
+        reasons.description_en,
+        reasons.description_zh
+    from rejected
+    left join reasons
+        on rejected.rejection_reason = reasons.reason_code
+
+),
+
 final as (
 
     select
         submission_id,
         rejection_reason,
-        case rejection_reason
-            when 'invalid_period' then 'the period is not a year (2023) or a quarter (2023Q1)'
-            when 'period_out_of_range' then 'the year is not an assessment year in the configuration'
-            when 'missing_region' then 'neither a region code nor a region name was given'
-            when 'unknown_region' then 'no region has this code or name'
-            when 'region_not_valid_in_year' then 'the region did not exist in this year (merged, renamed or new)'
-            when 'ambiguous_region_name' then 'several regions of this year have this name; give the code'
-            when 'missing_indicator' then 'neither an indicator code nor an indicator name was given'
-            when 'unknown_indicator' then 'no indicator has this code or name'
-            when 'unparseable_value' then 'the value is not a number'
-            when 'unconvertible_unit' then 'the unit cannot be converted to the indicator''s unit'
-            when 'value_out_of_range' then 'the value is impossible for the indicator''s unit'
-            when 'conflicting_duplicate_in_file' then 'the same file gives different values for this key'
-        end as rejection_description,
+        description_en as rejection_description,
+        description_zh as rejection_description_zh,
         file_name,
         file_hash,
         sheet_name,
@@ -46,7 +52,7 @@ final as (
         indicator_code as resolved_indicator_code,
         period_code,
         source_row_json
-    from rejected
+    from described
 
 )
 

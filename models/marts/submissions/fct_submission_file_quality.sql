@@ -157,7 +157,7 @@ unreadable as (
 final as (
 
     select
-        {{ dbt.concat(["file_hash", "':'", "outcome"]) }} as file_quality_key,
+        {{ hqd.composite_key(['file_hash', 'outcome'], ':') }} as file_quality_key,
         file_name,
         file_hash,
         cast(load_seq as integer) as load_seq,
@@ -172,7 +172,7 @@ final as (
     from per_file
     union all
     select
-        {{ dbt.concat(["file_hash", "':unreadable_file'"]) }} as file_quality_key,
+        {{ hqd.composite_key(['file_hash', "'unreadable_file'"], ':') }} as file_quality_key,
         file_name,
         file_hash,
         cast(null as integer) as load_seq,

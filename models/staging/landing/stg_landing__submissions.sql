@@ -50,14 +50,29 @@ classified as (
 
 ),
 
+-- the texts that mean "no value" (a blank cell loads as a null marker); distinct, so the join adds no rows
+missing_value_markers as (
+
+    select distinct coalesce(marker, '') as marker_text from {{ ref('missing_value_markers') }}
+
+),
+
+flagged as (
+
+    select
+        classified.*,
+        missing_value_markers.marker_text is not null as is_missing_value
+    from classified
+    left join missing_value_markers
+        on classified.value_clean = missing_value_markers.marker_text
+
+),
+
 renamed as (
 
     select
-        {{ dbt.concat([
-            "file_hash", "':'", "sheet_name", "':'", dbt.cast("row_number", api.Column.translate_type("string")),
-            "case when column_number is null then '' else "
-            ~ dbt.concat(["':'", dbt.cast("column_number", api.Column.translate_type("string"))]) ~ " end"
-        ]) }} as submission_id,
+        {{ hqd.composite_key(['file_hash', 'sheet_name', 'row_number'], ':', optional_parts=['column_number']) }}
+            as submission_id,
         file_hash,
         file_name,
         sheet_name,
@@ -80,9 +95,7 @@ renamed as (
         value_raw,
         value_text,
 
-        value_clean in (
-            '', '—', '——', '-', '--', '/', '…', '暂无', '无', '空', '无数据', '不适用', 'NA', 'N/A', 'n/a', 'null'
-        ) as is_missing_value,
+        is_missing_value,
         {{ dbt.position("'%'", "value_clean") }} > 0 as has_percent_sign,
         is_value_numeric,
         -- null when it is not a number, or a number too large for the measure type (never an error)
@@ -99,7 +112,7 @@ renamed as (
         unit_raw,
         source_row_json
 
-    from classified
+    from flagged
 
 )
 
