@@ -67,10 +67,14 @@ class PublicationBlocked(RuntimeError):
 
     def __init__(self, failed: Sequence[CheckOutcome]) -> None:
         self.failed = list(failed)
-        names = ", ".join(f"{c.name} ({c.asset})" for c in self.failed)
+        names = "; ".join(
+            f"{c.name} on {c.asset} ({c.detail})" if c.detail else f"{c.name} on {c.asset}" for c in self.failed
+        )
         super().__init__(
-            f"publication blocked by {len(self.failed)} failed blocking check(s): {names}; "
-            "the previous publication is untouched"
+            f"publication withheld: {len(self.failed)} blocking check(s) failed: {names}. Everything landed and "
+            "staged; the previous publication is untouched. The failed expectations (with the file, sheet, row and "
+            "column of the first rows) are listed with each check and in the Data Docs: correct the submission "
+            "(a corrected file supersedes) or, if the rule is wrong, the suite in expectations/, then run again"
         )
 
 
