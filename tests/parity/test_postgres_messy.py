@@ -9,12 +9,10 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from hqd import engines, pipeline
-from hqd.landing.ingest import ingest_landing
+from tests.support import jobs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messy_submissions"
 DATABASE = "hqd_messy"
@@ -22,35 +20,24 @@ DATABASE = "hqd_messy"
 
 @pytest.fixture(scope="module")
 def messy_postgres(postgres_cluster, tmp_path_factory):
+    """The fixtures through the engine job (ingest into DuckDB, raw copied, one dbt build on PostgreSQL)."""
     root = tmp_path_factory.mktemp("messy_postgres")
     shutil.copytree(FIXTURES / "landing", root / "landing")
-    warehouse = root / "hqd.duckdb"
-    source = duckdb.connect(str(warehouse))
+    con = postgres_cluster.connect(dbname="postgres")
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"create database \"{DATABASE}\" encoding 'UTF8'")
+    con.close()
+    connection = dataclasses.replace(postgres_cluster.connection(), dbname=DATABASE)
+    mp = pytest.MonkeyPatch()
+    for key, value in connection.env().items():
+        mp.setenv(key, value)
     try:
-        ingest_landing(root / "landing", source)
-        con = postgres_cluster.connect(dbname="postgres")
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"create database \"{DATABASE}\" encoding 'UTF8'")
-        con.close()
-        connection = dataclasses.replace(postgres_cluster.connection(), dbname=DATABASE)
-        mp = pytest.MonkeyPatch()
-        for key, value in connection.env().items():
-            mp.setenv(key, value)
-        try:
-            engines.copy_raw("postgres", source)
-            settings = pipeline.Settings(
-                warehouse=warehouse,
-                landing_dir=root / "landing",
-                dbt_target_path=root / "target",
-                dbt_log_path=root / "logs",
-            )
-            result = engines.build_with_dbt("postgres", settings)
-        finally:
-            mp.undo()
+        settings = jobs.overrides(root, warehouse=root / "hqd.duckdb", landing=root / "landing", target="postgres")
+        job_run = jobs.run_job(settings, job_name="engine_build_job")
+        return jobs.dbt_result(job_run, settings)
     finally:
-        source.close()
-    return result
+        mp.undo()
 
 
 def test_messy_files_build_on_postgres_as_expected(messy_postgres, postgres_cluster):
