@@ -107,44 +107,38 @@ def postgres_cluster():
         cluster.stop()
 
 
-@pytest.fixture(scope="session")
-def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
-    """The engine job on the private cluster: the end-to-end run's landing store (nothing new to ingest), its raw
-    tables copied there, one dbt build there. Returns (raw rows copied, the dbt build's result)."""
+def _engine_build(built_warehouse: BuiltWarehouse, root: Path, target: str, env: dict[str, str]):
+    """The engine job on the end-to-end run's landing store (nothing new to ingest): its raw tables copied to the
+    engine, one dbt build there. Returns (raw rows copied, the dbt build's result)."""
     from tests.support import jobs
 
-    root = tmp_path_factory.mktemp("postgres")
     mp = pytest.MonkeyPatch()
-    for key, value in postgres_cluster.connection().env().items():
+    for key, value in env.items():
         mp.setenv(key, value)
     try:
         settings = jobs.overrides(
-            root, warehouse=built_warehouse.path, landing=built_warehouse.landing_dir, target="postgres"
+            root, warehouse=built_warehouse.path, landing=built_warehouse.landing_dir, target=target
         )
         job_run = jobs.run_job(settings, job_name="engine_build_job")
-        copied, result = jobs.raw_copied(job_run), jobs.dbt_result(job_run, settings)
+        return jobs.raw_copied(job_run), jobs.dbt_result(job_run, settings)
     finally:
         mp.undo()
-    return copied, result
+
+
+@pytest.fixture(scope="session")
+def postgres_build(built_warehouse, postgres_cluster, tmp_path_factory):
+    """The engine job on the private cluster."""
+    root = tmp_path_factory.mktemp("postgres")
+    return _engine_build(built_warehouse, root, "postgres", postgres_cluster.connection().env())
 
 
 @pytest.fixture(scope="session")
 def spark_build(built_warehouse, tmp_path_factory):
     """The engine job on a local Spark session whose tables and metastore live in a temporary folder."""
     from hqd import engines
-    from tests.support import jobs
 
     root = tmp_path_factory.mktemp("spark")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HQD_SPARK_DIR", str(root / "spark"))
-    try:
-        settings = jobs.overrides(
-            root, warehouse=built_warehouse.path, landing=built_warehouse.landing_dir, target="spark"
-        )
-        job_run = jobs.run_job(settings, job_name="engine_build_job")
-        copied, result = jobs.raw_copied(job_run), jobs.dbt_result(job_run, settings)
-    finally:
-        mp.undo()
+    copied, result = _engine_build(built_warehouse, root, "spark", {"HQD_SPARK_DIR": str(root / "spark")})
     spark = engines.spark_session(engines.SparkLocation(root / "spark"))
     yield spark, copied, result
     spark.stop()

@@ -45,7 +45,8 @@ def test_expectation_suites_list_the_seeded_reason_codes():
     codes = _seed("rejection_reasons", "reason_code")
     assert _value_set("marts__fct_rejected_submissions", "rejection_reason") == codes
     outcomes = _value_set("marts__fct_submission_file_quality", "outcome")
-    assert outcomes == ["accepted", "unreadable_file", *codes]
+    # besides the reasons: a file's accepted rows, an unreadable file, a sheet left out (填报说明)
+    assert outcomes == ["accepted", "unreadable_file", "skipped_sheet", *codes]
 
 
 def test_monitoring_gives_exactly_the_seeded_warning_levels():
