@@ -387,6 +387,11 @@ def land(
     con = warehouse.connect(settings)
     try:
         return ingest_landing(settings.landing_dir, con, files=files, on_file=on_file)
+    except (duckdb.Error, OSError) as exc:
+        # a full disk or a damaged file shows only when writing: said in words, with what to do
+        if warehouse.is_unavailable(exc):
+            raise warehouse.WarehouseUnavailable(warehouse.explain(exc, settings.warehouse)) from exc
+        raise
     finally:
         con.close()
 
