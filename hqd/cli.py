@@ -11,6 +11,7 @@ Dagster is imported only by the commands that run a job, so the library stays fr
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -148,12 +149,21 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
     console.print(
         f"running [bold]{runner.MAIN_JOB}[/] for {period_code(key)} through Dagster (warehouse {settings.warehouse})"
     )
-    job_run = _with_dbt_log(
-        settings,
-        lambda: runner.execute(
-            overrides, partition_key=key, run_config=run_config, loggers={"terminal": progress.terminal_progress_logger}
-        ),
-    )
+    from hqd.warehouse import WarehouseUnavailable
+
+    try:
+        job_run = _with_dbt_log(
+            settings,
+            lambda: runner.execute(
+                overrides,
+                partition_key=key,
+                run_config=run_config,
+                loggers={"terminal": progress.terminal_progress_logger},
+            ),
+        )
+    except WarehouseUnavailable as exc:
+        console.print(f"[bold red]✗ nothing was run[/]: {exc}")
+        return WAREHOUSE_UNAVAILABLE
     console.print(f"dbt's own log of this run: {settings.dbt_log}; run {job_run.run_id} (make ui shows it)")
     if not job_run.success:
         return _report_failure(job_run)
@@ -195,21 +205,37 @@ def _generate_sample(landing_dir: Path) -> int | None:
 
 
 def _with_dbt_log(settings: Settings, work):
-    """dagster-dbt echoes dbt's log to stdout: it goes to a file, which replaces the last log only when this
-    run wrote one (a run stopped before dbt keeps the last good log)."""
+    """dagster-dbt echoes dbt's log to stdout: it goes to a file, which replaces the last log only when dbt ran
+    in this run (a run stopped before dbt, e.g. on a locked warehouse, keeps the last good log). The file is
+    opened only now, so a warehouse folder that cannot be written (a full disk) fails here with its cause."""
     import contextlib
 
     log = settings.dbt_log
-    log.parent.mkdir(parents=True, exist_ok=True)
     fresh = log.with_suffix(".log.new")
+    job_run = None
     try:
-        with fresh.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
-            return work()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        sink = fresh.open("w", encoding="utf-8")
+    except OSError as exc:
+        from hqd.warehouse import WarehouseUnavailable, explain
+
+        raise WarehouseUnavailable(explain(exc, settings.warehouse)) from exc
+    try:
+        with sink, contextlib.redirect_stdout(sink):
+            job_run = work()
+            return job_run
     finally:
-        if fresh.exists() and fresh.stat().st_size > 0:
+        if job_run is not None and _dbt_ran(job_run) and fresh.exists() and fresh.stat().st_size > 0:
             os.replace(fresh, log)
         else:
             fresh.unlink(missing_ok=True)
+
+
+def _dbt_ran(job_run) -> bool:
+    return any(
+        event.event_type_value == "STEP_START" and (event.step_key or "").startswith("hqd_dbt_assets")
+        for event in job_run.result.all_events
+    )
 
 
 def _error_chain(error) -> list:
@@ -220,25 +246,44 @@ def _error_chain(error) -> list:
     return chain
 
 
+def _cause_text(error) -> str:
+    """An error's own message, without the `module.Class: ` prefix Dagster's serialised errors carry."""
+    text = (error.message or "").strip()
+    prefix = re.match(r"^[\w.]+: ", text)
+    if prefix and prefix.group(0)[:-2].split(".")[-1] == error.cls_name:
+        text = text[prefix.end() :]
+    return text.strip()
+
+
+# what to do after a failure whose cause carries no advice of its own
+NEXT_STEP = (
+    "what to do: read the cause above and dbt's log; fix it (or report it as a product defect) and run again — "
+    "the warehouse keeps what was loaded, and the next run completes the rest"
+)
+
+
 def _report_failure(job_run) -> int:
     """Every failed step with its cause (not Dagster's wrapper line) and what to do; the exit code by cause."""
     code = FAILED
+    advised = False
     console.print("[bold red]✗ the run failed[/]; nothing new was published (the previous publication stands)")
     for event in job_run.result.all_events:
         if event.event_type_value in {"STEP_FAILURE", "RESOURCE_INIT_FAILURE"}:
             chain = _error_chain(event.event_specific_data.error)
             names = {e.cls_name for e in chain}
-            causes = [e.message.strip() for e in chain if e.message.strip()]
+            causes = [text for text in map(_cause_text, chain) if text]
             # Dagster's own first line says only "Error occurred while executing op X:"; the cause follows it
             useful = [c for c in causes if not c.startswith("Error occurred while executing")] or causes
             where = event.step_key or "start of the run"
             console.print(f"  [red]{where}[/]: {useful[0] if useful else 'no message'}")
             if names & {"WarehouseUnavailable", "RunInProgress", "IOException"} or any(
-                "is locked by" in c or "another run is using" in c for c in causes
+                "is locked by" in c or "another run is using" in c or "No space left on device" in c for c in causes
             ):
                 code = WAREHOUSE_UNAVAILABLE
+                advised = True  # hqd.warehouse and hqd.runlock say what to do
             elif any(c.startswith("no submissions in") for c in causes):
                 code = NOTHING_TO_LOAD
+                advised = True
         elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             evaluation = event.event_specific_data
             failed = evaluation.metadata.get("failed_expectations")
@@ -246,6 +291,8 @@ def _report_failure(job_run) -> int:
                 f"  [red]{evaluation.severity.value}[/] check {evaluation.check_name} on "
                 f"{'/'.join(evaluation.asset_key.path)}" + (f": {failed.value}" if failed else "")
             )
+    if not advised:
+        console.print(NEXT_STEP)
     return code
 
 
@@ -569,6 +616,13 @@ def main(argv: list[str] | None = None) -> int:
         return CONFIG_ERROR
     except click.exceptions.Abort:
         return FAILED
+    except Exception as exc:  # a command that met an unusable warehouse outside a Dagster run
+        from hqd.warehouse import WarehouseUnavailable
+
+        if not isinstance(exc, WarehouseUnavailable):
+            raise
+        console.print(f"[bold red]✗ the warehouse is unavailable[/]: {exc}")
+        return WAREHOUSE_UNAVAILABLE
     return result if isinstance(result, int) else OK
 
 

@@ -14,10 +14,21 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse file cannot be opened: held by another process, damaged, or the disk is full."""
 
 
+LOCKED = ("Could not set lock", "Conflicting lock")
+DISK_FULL = ("No space left on device", "Disk quota exceeded")
+DAMAGED = ("not a valid DuckDB database", "Could not read enough bytes", "corrupt", "Corrupt", "checksum")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True if the error is the warehouse file's (locked, damaged, disk full), not the data's or the code's."""
+    text = str(exc)
+    return any(marker in text for marker in (*LOCKED, *DISK_FULL, *DAMAGED))
+
+
 def explain(exc: BaseException, warehouse: Path) -> str:
     """DuckDB's error, with its cause first and what the user can do about it."""
     text = str(exc)
-    if "Could not set lock" in text or "Conflicting lock" in text:
+    if any(marker in text for marker in LOCKED):
         holder = re.search(r"\(PID (\d+)\)", text)
         who = f"process {holder.group(1)}" if holder else "another process"
         return (
@@ -25,18 +36,21 @@ def explain(exc: BaseException, warehouse: Path) -> str:
             f"opened it for writing). Wait for it to finish or close that client, then run again; BI tools should "
             f"read the publication, never the warehouse. DuckDB said: {text}"
         )
-    if "No space left on device" in text:
+    if any(marker in text for marker in DISK_FULL):
         return (
             f"the disk holding {warehouse.parent} is full. Free space (old releases under the publication folder, "
             f"`make clean` for rebuildable files), then run again; the previous publication is untouched. "
             f"DuckDB said: {text}"
         )
-    if any(marker in text for marker in ("not a valid DuckDB database", "Could not read enough bytes", "corrupt")):
+    if any(marker in text for marker in DAMAGED):
         return (
             f"the warehouse file {warehouse} is damaged. It can be rebuilt from the landing files: move it aside "
             f"(or `make clean`), then run again; the previous publication is untouched. DuckDB said: {text}"
         )
-    return f"the warehouse {warehouse} could not be opened: {text}"
+    return (
+        f"the warehouse {warehouse} could not be opened: {text}. Check that its folder exists and is writable, "
+        "then run again; the previous publication is untouched"
+    )
 
 
 def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -13,7 +13,8 @@ class _ProgressHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
         if event is None:
-            if record.levelno >= logging.WARNING:
+            # Dagster's "Dependencies for step X failed: [...]. Not executing." lists every skipped step
+            if record.levelno >= logging.WARNING and not record.getMessage().endswith("Not executing."):
                 console.print(f"  [yellow]{record.getMessage()}[/]")
             return
         kind = event.event_type_value
@@ -25,7 +26,8 @@ class _ProgressHandler(logging.Handler):
         elif kind == "STEP_SUCCESS":
             console.print(f"[green]✓[/] {step}")
         elif kind == "STEP_FAILURE":
-            console.print(f"[bold red]✗ {step}[/]: {event.event_specific_data.error.message.strip()}")
+            # only where: the cause, without Dagster's wrapper, and what to do follow in the run's report
+            console.print(f"[bold red]✗ {step}[/]")
         elif kind == "ASSET_MATERIALIZATION":
             key = "/".join(event.event_specific_data.materialization.asset_key.path)
             if key.startswith(("raw/submissions", "published/", "marts/")):

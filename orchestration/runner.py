@@ -4,10 +4,11 @@ shows: `hqd run`, `hqd engines build` and the bench all come through here."""
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
 from hqd.settings import Settings
@@ -72,12 +73,52 @@ def execute(
     overrides = overrides or HqdSettings()
     defs = make_definitions(overrides, loggers=loggers)
     job = defs.resolve_job_def(job_name)
-    instance = instance or instance_for(overrides.get())
+    settings = overrides.get()
+    instance = instance or instance_for(settings)
+    fail_abandoned_runs(instance, settings)
     result = job.execute_in_process(
         run_config=run_config or {},
         instance=instance,
         partition_key=partition_key,
         raise_on_error=False,
-        tags=tags,
+        tags={**_process_tags(settings), **(tags or {})},
     )
     return JobRun(job_name, partition_key, result, instance)
+
+
+# who runs a run in process: a run whose process is gone (killed) can then be told from one still going
+WAREHOUSE_TAG, HOST_TAG, PID_TAG = "hqd/warehouse", "hqd/host", "hqd/pid"
+
+
+def _process_tags(settings: Settings) -> dict[str, str]:
+    return {WAREHOUSE_TAG: str(settings.warehouse), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(instance: DagsterInstance, settings: Settings) -> list[str]:
+    """Runs on this warehouse left STARTED by a process of this machine that no longer exists (killed, or the
+    machine went down) are marked FAILURE, so the run history never shows a dead run as still going."""
+    abandoned = []
+    runs = instance.get_runs(
+        RunsFilter(statuses=[DagsterRunStatus.STARTED], tags={WAREHOUSE_TAG: str(settings.warehouse)})
+    )
+    for run in runs:
+        pid = run.tags.get(PID_TAG, "")
+        if run.tags.get(HOST_TAG) != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(
+            run,
+            message=f"the process running it (pid {pid}) ended without finishing it (killed?); the next run on "
+            "this warehouse completes the work",
+        )
+        abandoned.append(run.run_id)
+    return abandoned

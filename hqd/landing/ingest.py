@@ -10,6 +10,7 @@ A file that cannot be read at all is reported with its name and the reason; the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -646,6 +647,11 @@ def land(
     con = warehouse.connect(settings)
     try:
         return ingest_landing(settings.landing_dir, con, files=files, on_file=on_file)
+    except (duckdb.Error, OSError) as exc:
+        # a full disk or a damaged file shows only when writing: said in words, with what to do
+        if warehouse.is_unavailable(exc):
+            raise warehouse.WarehouseUnavailable(warehouse.explain(exc, settings.warehouse)) from exc
+        raise
     finally:
         con.close()
 
@@ -797,12 +803,19 @@ def _write_fast_batch(con: duckdb.DuckDBPyConnection, batch: _FastBatch) -> None
         con.execute("drop table fast_cells")
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        _rollback(con)
         raise
     finally:
         con.unregister("fast_files")
         for canon in decoded:
             con.unregister(f"decoded_{canon}")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the open transaction; if DuckDB has already given it up (a full disk aborts it), say nothing, so the
+    error that caused it is the one reported."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("rollback")
 
 
 def _write_file(
@@ -837,5 +850,5 @@ def _write_file(
             )
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        _rollback(con)
         raise

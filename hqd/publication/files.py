@@ -180,6 +180,30 @@ def publish_marts(
     )
 
 
+def remove_leftovers(publish_dir: Path) -> list[str]:
+    """Remove every half-written release (`releases/.tmp-*`) and temporary `current` link a killed publication
+    left, whatever their age. Only for a caller that knows no other publication is running on this folder: the
+    job holds the warehouse's run lock for the whole run. (`hqd publish files`, which holds no lock, leaves
+    recent ones to the one-hour rule of the retention.) `current` and complete releases are never touched."""
+    removed = []
+    releases = publish_dir / RELEASES_DIR
+    if releases.is_dir():
+        for leftover in sorted(releases.glob(f"{TMP_PREFIX}*")):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            removed.append(f"{RELEASES_DIR}/{leftover.name}")
+    if publish_dir.is_dir():
+        for link in sorted(publish_dir.glob(f".{CURRENT_LINK}-*")):
+            if link.is_symlink():
+                link.unlink(missing_ok=True)
+                removed.append(link.name)
+    for name in removed:
+        logger.info("removed %s, left by a publication that did not finish", name)
+    return removed
+
+
 def current_publication(publish_dir: Path) -> Publication | None:
     """The release `<publish_dir>/current` points to, or None if nothing was published yet.
 

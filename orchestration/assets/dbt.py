@@ -45,15 +45,18 @@ def hqd_dbt_assets(
         copied = engines.replicate_raw(settings)
         context.log.info(f"raw copied to {settings.target}: " + ", ".join(f"{t} {n:,}" for t, n in copied.items()))
     target_path = hqd_dbt.run_target_path(settings, context.run.run_id)
-    hqd_dbt.prune_run_folders(settings, keep_run_id=context.run.run_id)
-    with hqd_dbt.dbt_environment(settings):
-        invocation = dbt.cli(
-            hqd_dbt.build_args(settings, full_refresh=config.full_refresh),
-            context=context,
-            target_path=target_path,
-            raise_on_error=False,
-        )
-        yield from invocation.stream()
+    try:
+        with hqd_dbt.dbt_environment(settings):
+            invocation = dbt.cli(
+                hqd_dbt.build_args(settings, full_refresh=config.full_refresh),
+                context=context,
+                target_path=target_path,
+                raise_on_error=False,
+            )
+            yield from invocation.stream()
+    finally:
+        # this run's folder counts among the kept ones; those of killed runs go too
+        hqd_dbt.prune_run_folders(settings, keep_run_id=context.run.run_id)
     result = hqd_dbt.read_run_results(target_path / "run_results.json")
     context.log.info(f"dbt build on {settings.target}: {result.nodes} nodes, {len(result.failures)} failed")
     if not invocation.is_successful():

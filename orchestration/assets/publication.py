@@ -35,6 +35,10 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
         publish.CheckOutcome(**{k: r[k] for k in ("name", "asset", "passed", "blocking", "detail")})
         for r in json.loads(path.read_text(encoding="utf-8"))
     ]
+    # the run lock (held for the whole run) means no other publication is writing here: what a killed one left
+    # goes now, not an hour later
+    for leftover in publish.remove_leftovers(settings.publish_dir):
+        context.log.info(f"removed {leftover}, left by a publication that did not finish")
     last_key = context.partition_key_range.end if context.has_partition_key_range else context.partition_key
     year, quarter = period_of(last_key)
     try:

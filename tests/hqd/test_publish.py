@@ -365,3 +365,19 @@ def test_cli_publishes_and_prints_row_counts(warehouse: Path, tmp_path: Path, mo
         )
         == 1
     )
+
+
+def test_remove_leftovers_takes_every_tmp_release_and_link_but_nothing_published(warehouse: Path, tmp_path: Path):
+    """What the job calls under the run lock: a killed publication's leftovers go at once, whatever their age."""
+    publish_dir = tmp_path / "published"
+    published = publish(warehouse, publish_dir)
+    releases = publish_dir / "releases"
+    (releases / ".tmp-20990101T000000000000-killed").mkdir()  # seconds old, not an hour
+    (releases / ".tmp-20990101T000000000000-killed" / "hqd_marts.duckdb").write_bytes(b"half")
+    os.symlink("releases/.tmp-20990101T000000000000-killed", publish_dir / ".current-killed")
+    removed = publish_module.remove_leftovers(publish_dir)
+    assert removed == ["releases/.tmp-20990101T000000000000-killed", ".current-killed"]
+    assert os.listdir(releases) == [published.release_dir.name]
+    assert sorted(os.listdir(publish_dir)) == ["current", "releases"]
+    assert publish_module.current_publication(publish_dir).release_dir == published.release_dir
+    assert publish_module.remove_leftovers(tmp_path / "never_published") == []
