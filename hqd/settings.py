@@ -118,6 +118,7 @@ class Settings(BaseSettings):
             "HQD_SPARK_PORT": str(self.spark_port),
             "HQD_SPARK_USER": self.spark_user,
             "HQD_SPARK_SCHEMA": self.spark_schema,
+            "HQD_SPARK_DIR": str(self.spark_dir),
         }
 
     def with_overrides(self, **values) -> Settings:

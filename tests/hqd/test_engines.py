@@ -64,3 +64,17 @@ def test_compare_names_each_kind_of_difference():
     assert "m[b].tier: 2 vs 3" in problems
     other_columns = (["key", "points"], [("a", 1)])
     assert engines.compare_relation("m", "key", left, other_columns)[0].startswith("m: columns differ")
+
+
+def test_dbt_spark_session_uses_the_same_location_as_the_raw_copy(tmp_path):
+    """profiles.yml's session parameters and SparkLocation.configs must agree, or dbt would not see the raw
+    tables the engine job copied (a different warehouse dir or metastore)."""
+    import yaml
+
+    from hqd.settings import PROJECT_DIR
+
+    text = (PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    text = text.replace("{{ env_var('HQD_SPARK_DIR', 'data/spark') }}", str(tmp_path))
+    parameters = yaml.safe_load(text)["hqd"]["outputs"]["spark"]["server_side_parameters"]
+    expected = engines.SparkLocation(tmp_path).configs()
+    assert {k: v for k, v in parameters.items() if k != "spark.master"} == expected
