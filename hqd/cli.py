@@ -122,6 +122,8 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
         if written is None:
             return NOTHING_TO_LOAD
         console.print(f"landing folder was empty: wrote the generated sample ({written} files)")
+        # written whole by this process a moment ago: nothing to wait for
+        settings = settings.with_overrides(landing_settle_seconds=0)
 
     from orchestration import progress, runner
     from orchestration.partitions import PERIODS, parse_period, period_code
@@ -140,7 +142,10 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
         )
         return CONFIG_ERROR
     overrides = HqdSettings(
-        warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir), publish_dir=str(settings.publish_dir)
+        warehouse=str(settings.warehouse),
+        landing_dir=str(settings.landing_dir),
+        publish_dir=str(settings.publish_dir),
+        landing_settle_seconds=settings.landing_settle_seconds,
     )
     progress.console = console  # one console, so a test capturing it sees the progress lines too
     run_config = {"loggers": {"terminal": {"config": {"log_level": "DEBUG"}}}}
@@ -490,9 +495,17 @@ def engines_build(
     settings = _settings(warehouse=warehouse, landing_dir=landing_dir, target=target)
     if not _check_configuration(settings):
         raise typer.Exit(CONFIG_ERROR)
-    if not _has_submissions(settings) and _generate_sample(settings.landing_dir) is None:
-        raise typer.Exit(NOTHING_TO_LOAD)
-    overrides = HqdSettings(warehouse=str(settings.warehouse), landing_dir=str(settings.landing_dir), target=target)
+    generated = False
+    if not _has_submissions(settings):
+        if _generate_sample(settings.landing_dir) is None:
+            raise typer.Exit(NOTHING_TO_LOAD)
+        generated = True
+    overrides = HqdSettings(
+        warehouse=str(settings.warehouse),
+        landing_dir=str(settings.landing_dir),
+        target=target,
+        landing_settle_seconds=0 if generated else None,  # the sample was just written whole
+    )
     started = time.perf_counter()
     job_run = _with_dbt_log(
         settings,

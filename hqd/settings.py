@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     pg_reader_role: str = "hqd_bi"
     releases_kept: int = Field(3, ge=1, description="published releases kept on disk")
     # a run
+    landing_settle_seconds: float = Field(
+        5.0, ge=0, description="a landing file is loaded once unchanged this long (a file still being copied waits)"
+    )
     generate_sample_if_empty: bool = Field(True, description="`hqd run` writes the sample into an empty landing")
     dbt_runs_kept: int = Field(3, ge=1, description="per-run dbt artefact folders kept under target/runs")
 

@@ -23,6 +23,7 @@ class HqdSettings(ConfigurableResource):
     quality_dir: str | None = None
     data_docs_dir: str | None = None
     target: str | None = None
+    landing_settle_seconds: float | None = None
 
     def get(self) -> Settings:
         return Settings().with_overrides(**self.model_dump())

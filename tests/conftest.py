@@ -51,6 +51,8 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     mp.setenv("HQD_QUALITY_DIR", str(root / "quality"))
     mp.setenv("HQD_DATA_DOCS_DIR", str(root / "data_docs"))
     mp.setenv("HQD_PUBLISH_DIR", str(root / "published"))
+    # the default settle time, as a user has it: the sample `hqd run` writes must load in the same run
+    mp.delenv("HQD_LANDING_SETTLE_SECONDS", raising=False)
     buffer = io.StringIO()
     mp.setattr(cli, "console", Console(file=buffer, width=160, force_terminal=False))
     try:

@@ -14,7 +14,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import os
 import re
 import time
 import unicodedata
@@ -45,7 +44,6 @@ FIELDS = tuple(HEADER_ALIASES)
 HEADER_SCAN_ROWS = 15  # title rows above the header are common in exported workbooks
 # A landing file is loaded only once it is complete: its modification time is older than this many seconds, or
 # its size and modification time are what the previous run saw. Tests set it to 0.
-SETTLE_SECONDS_VARIABLE = "HQD_LANDING_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
 WAITING_PREFIX = "waiting: still being copied"
 
@@ -483,20 +481,6 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def settle_seconds() -> float:
-    """HQD_LANDING_SETTLE_SECONDS, or the default: how long a file must be unchanged before it is loaded."""
-    value = os.environ.get(SETTLE_SECONDS_VARIABLE, "").strip()
-    if not value:
-        return DEFAULT_SETTLE_SECONDS
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also NaN
-        raise ValueError(f"{SETTLE_SECONDS_VARIABLE} must be a number of seconds (0 or more), got {value!r}")
-    return seconds
-
-
 def _last_line_cut(raw: bytes) -> str | None:
     """Why a CSV file looks cut short at its end, or None: it ends with a line break, or its last line holds
     every column (as many fields as the fullest line)."""
@@ -543,9 +527,10 @@ def ingest_landing(
     *,
     on_file: Callable[[Path], None] | None = None,
     files: Iterable[Path] | None = None,
+    settle_seconds: float | None = None,
 ) -> IngestReport:
     """Load every new landing file into raw.submissions; return what was loaded, skipped, waiting and why any
-    failed.
+    failed. `settle_seconds` defaults to the settings' (HQD_LANDING_SETTLE_SECONDS).
 
     A file is loaded only when it is whole: unchanged for HQD_LANDING_SETTLE_SECONDS (or the same size and time as
     at the previous run's look), and, for a CSV, ending with a line break or a last line with every column. A
@@ -553,7 +538,11 @@ def ingest_landing(
     still cut short (a CSV without its last line end, a workbook that is not a whole zip archive) is unreadable.
     """
     ensure_raw_schema(con)
-    settle = settle_seconds()
+    if settle_seconds is None:
+        from hqd.settings import Settings
+
+        settle_seconds = Settings().landing_settle_seconds
+    settle = settle_seconds
     report = IngestReport()
     loaded_hashes = {h for (h,) in con.execute(f"select file_hash from {RAW_SCHEMA}.landing_files").fetchall()}
     previous_looks = {
@@ -646,7 +635,9 @@ def land(
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     con = warehouse.connect(settings)
     try:
-        return ingest_landing(settings.landing_dir, con, files=files, on_file=on_file)
+        return ingest_landing(
+            settings.landing_dir, con, files=files, on_file=on_file, settle_seconds=settings.landing_settle_seconds
+        )
     except (duckdb.Error, OSError) as exc:
         # a full disk or a damaged file shows only when writing: said in words, with what to do
         if warehouse.is_unavailable(exc):

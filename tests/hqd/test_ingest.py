@@ -189,7 +189,7 @@ def test_a_settled_csv_with_a_cut_last_line_is_unreadable_not_half_loaded(tmp_pa
 
 def test_settle_time_must_be_a_number(tmp_path: Path, con, monkeypatch):
     monkeypatch.setenv("HQD_LANDING_SETTLE_SECONDS", "soon")
-    with pytest.raises(ValueError, match="HQD_LANDING_SETTLE_SECONDS must be a number of seconds"):
+    with pytest.raises(ValueError, match="landing_settle_seconds"):
         ingest_landing(tmp_path, con)
 
 
