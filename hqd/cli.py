@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hqd import config_check, summary
-from hqd.settings import Settings
+from hqd.settings import PROJECT_DIR, Settings
 
 # bound to the real stdout now: dagster-dbt echoes dbt's log to sys.stdout, which `run` redirects to a file
 console = Console(file=sys.stdout)
@@ -197,7 +197,14 @@ def _has_submissions(settings: Settings) -> bool:
     return settings.landing_dir.is_dir() and bool(landing_files(settings.landing_dir))
 
 
+def _developer_tools() -> None:
+    """The developer tools (tools/) live in the source checkout beside the package, not in the wheel."""
+    if (PROJECT_DIR / "tools").is_dir() and str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+
+
 def _generate_sample(landing_dir: Path) -> int | None:
+    _developer_tools()
     try:
         from tools import sample_data
     except ImportError:
@@ -553,6 +560,7 @@ def sample(
 ) -> None:
     """Write the deterministic sample submissions (13 cities, 2018–2024, annual and quarterly CSV files) into a
     landing folder. A developer tool (tools/sample_data.py): `hqd run` calls it when the landing is empty."""
+    _developer_tools()
     from tools import sample_data
 
     try:
@@ -581,6 +589,7 @@ def national(
 ) -> None:
     """Write a national-like synthetic configuration and its submissions (330 prefectures, 2,850 counties,
     100 indicators: about 15.9 M values). A developer tool (tools/national.py) for the benchmark."""
+    _developer_tools()
     from tools import national as generator
     from tools.sample_data import parse_years
 
@@ -603,6 +612,7 @@ def bench(
 ) -> None:
     """Benchmark: per scale, the main job (gate on) full and with one new quarter, against plain DuckDB SQL and
     pandas baselines; prints stage times, peaks and ratios; results in data/bench/results.json. Many minutes."""
+    _developer_tools()
     from tools import bench as benchmark
 
     raise typer.Exit(
