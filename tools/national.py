@@ -51,7 +51,6 @@ COPIED_SEEDS = (
     "config/tier_names.csv",
     "config/warning_levels.csv",
     "config/missing_value_markers.csv",
-    "config/scoring_parameters.csv",
 )
 DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
 DEPARTMENTS = (
@@ -375,6 +374,10 @@ def generate_national(
         table.to_csv(path, index=False, lineterminator="\n")
     for rel in COPIED_SEEDS:
         shutil.copyfile(JIANGSU_SEEDS / rel, out_dir / "seeds" / rel)
+    # Jiangsu's scoring constants, from the national configuration's first year
+    parameters = pd.read_csv(JIANGSU_SEEDS / "config/scoring_parameters.csv", dtype=str, keep_default_na=False)
+    parameters["year_from"] = str(years[0])
+    parameters.to_csv(out_dir / "seeds" / "config/scoring_parameters.csv", index=False, lineterminator="\n")
 
     n_reg, n_ind = len(regions), INDICATOR_COUNT
     # one line prefix per (region, indicator): code, name, indicator code, name; units as a suffix
