@@ -72,6 +72,15 @@ def prune_run_folders(settings: Settings, keep_run_id: str) -> list[Path]:
     return removed
 
 
+def keep_partial_parse(settings: Settings, run_target: Path) -> None:
+    """dagster-dbt starts each run's dbt from target/partial_parse.msgpack; the one `make manifest` wrote was parsed
+    for another warehouse path (profiles.yml reads it), which makes dbt parse everything again. The last run's
+    file is valid for the next run on the same warehouse, so it goes back there."""
+    parsed = run_target / "partial_parse.msgpack"
+    if parsed.is_file():
+        shutil.copyfile(parsed, settings.dbt_target_dir / "partial_parse.msgpack")
+
+
 def read_run_results(path: Path) -> DbtBuildResult:
     """What one `dbt build` did, from its run_results.json: nodes run (hooks left out) and the failures."""
     if not path.is_file():

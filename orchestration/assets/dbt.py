@@ -54,6 +54,8 @@ def hqd_dbt_assets(
                 raise_on_error=False,
             )
             yield from invocation.stream()
+        if invocation.is_successful():
+            hqd_dbt.keep_partial_parse(settings, target_path)
     finally:
         # this run's folder counts among the kept ones; those of killed runs go too
         hqd_dbt.prune_run_folders(settings, keep_run_id=context.run.run_id)
