@@ -115,15 +115,8 @@ def read_summary(warehouse: Path, assessment_year: int | None = None) -> Summary
             "select count(distinct file_hash) from marts.fct_submission_file_quality "
             "where file_hash not in (select file_hash from marts.fct_submission_file_quality where not is_accepted)"
         )
-        has_waiting = one(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'landing_waiting'"
-        )
-        waiting = (
-            con.execute("select file_name, reason from raw.landing_waiting order by file_name").fetchall()
-            if has_waiting
-            else []
-        )
+        # files still being copied when the run looked (ingest creates the table in every run)
+        waiting = con.execute("select file_name, reason from raw.landing_waiting order by file_name").fetchall()
         return Summary(
             warehouse=warehouse,
             assessment_year=int(year),

@@ -41,8 +41,8 @@ HEADER = "地区代码,地区名称,指标代码,指标名称,统计期,数值,�
 CLASSES = ("I", "II", "III")
 CLASS_SHARES = (0.25, 0.35, 0.40)  # of the prefectures, in code order
 MISSING_RATE = 0.003
-# copied as they are: the same conversions, classes, dimensions, reason codes, tier names, warning levels,
-# missing-value markers and scoring constants as Jiangsu's
+# copied as they are: the same conversions, classes, dimensions, reason codes, tier names, warning levels and
+# missing-value markers as Jiangsu's (the scoring constants are written from the first year, see generate_national)
 COPIED_SEEDS = (
     "config/unit_conversions.csv",
     "config/assessment_classes.csv",
@@ -52,7 +52,8 @@ COPIED_SEEDS = (
     "config/warning_levels.csv",
     "config/missing_value_markers.csv",
 )
-DIMENSIONS = ("economy", "reform", "urban_rural", "culture", "ecology", "livelihood")
+# the six dimensions, from their one home
+DIMENSIONS = tuple(pd.read_csv(JIANGSU_SEEDS / "reference/dimensions.csv", dtype=str)["dimension_code"])
 DEPARTMENTS = (
     "统计局",
     "发改委",

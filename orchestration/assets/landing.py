@@ -10,6 +10,7 @@ from dagster import (
     multi_asset,
 )
 
+from hqd import warehouse
 from hqd.landing import ingest
 from orchestration.partitions import PERIODS, period_code
 from orchestration.resources import HqdSettings, RunLock
@@ -54,8 +55,6 @@ def raw_submissions(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             "(or `hqd sample` for the generated sample), then run again"
         )
     report = ingest.land(settings)
-    from hqd import warehouse
-
     con = warehouse.connect(settings)
     try:
         total_rows = con.execute("select count(*) from raw.submissions").fetchone()[0]
