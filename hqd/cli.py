@@ -185,7 +185,8 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
     current = settings.publish_dir / "current"
     console.print(
         f"published for BI: [bold]{current / 'hqd_marts.duckdb'}[/] (read-only) and {current / 'parquet'}/; "
-        f"quality report: {settings.data_docs_dir / 'index.html'}"
+        f"quality report: {settings.quality_dir / 'quality.html'}; "
+        f"dbt docs: {settings.publish_dir / 'docs' / 'dbt-docs.html'}"
     )
     console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
     return OK

@@ -116,7 +116,7 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
                 "quality_page": MetadataValue.path(str(quality_page_path(settings.quality_dir))),
             },
         )
-    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")
     # after each step, so that a run stopped later (a dbt failure) still has the page of what was checked
     quality_page.write_quality_page(
         [r["result"] for r in record if "result" in r],
