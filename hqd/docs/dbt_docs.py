@@ -103,7 +103,8 @@ def schema_listing(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def docs_key(settings: Settings, con: duckdb.DuckDBPyConnection) -> str:
     """The hash of everything the static site shows; equal keys mean the file on disk is still right."""
     digest = hashlib.sha256()
-    digest.update(f"dbt {metadata.version('dbt-core')} {metadata.version('dbt-duckdb')}\ntarget {settings.target}\n".encode())
+    versions = f"dbt {metadata.version('dbt-core')} {metadata.version('dbt-duckdb')}"
+    digest.update(f"{versions}\ntarget {settings.target}\n".encode())
     project = settings.project_dir
     for path in _source_files(project, settings.seeds_dir):
         name = path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)

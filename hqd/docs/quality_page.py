@@ -135,8 +135,11 @@ class PageView:
         return not self.blocking_suites
 
     def layers(self) -> list[tuple[str, list[SuiteView]]]:
-        return [(label, [s for s in self.suites if s.layer == key]) for key, label in LAYERS.items()
-                if any(s.layer == key for s in self.suites)]
+        return [
+            (label, [s for s in self.suites if s.layer == key])
+            for key, label in LAYERS.items()
+            if any(s.layer == key for s in self.suites)
+        ]
 
 
 # ---------------------------------------------------------------------------------------------------- views
@@ -265,20 +268,45 @@ def suite_view(suite: Mapping[str, Any], record: Mapping[str, Any] | None) -> Su
         "severity": severity,
     }
     if record is None:
-        return SuiteView(**common, status="not_run", blocks=False, evaluated=0, failed=0, rows_validated=None,
-                         seconds=None, error="", expectations=[])
+        return SuiteView(
+            **common,
+            status="not_run",
+            blocks=False,
+            evaluated=0,
+            failed=0,
+            rows_validated=None,
+            seconds=None,
+            error="",
+            expectations=[],
+        )
     validation = record.get("validation")
     if validation is None:  # the query failed: no GE result
-        return SuiteView(**common, status="error", blocks=bool(record.get("blocking_failed")), evaluated=0,
-                         failed=1, rows_validated=0, seconds=record.get("seconds"),
-                         error=_text(record.get("error") or "the query failed"), expectations=[])
+        return SuiteView(
+            **common,
+            status="error",
+            blocks=bool(record.get("blocking_failed")),
+            evaluated=0,
+            failed=1,
+            rows_validated=0,
+            seconds=record.get("seconds"),
+            error=_text(record.get("error") or "the query failed"),
+            expectations=[],
+        )
     expectations = [_expectation_view(i, item, severity) for i, item in enumerate(validation["results"], 1)]
     failed = [e for e in expectations if not e.success]
     blocks = any(e.blocks for e in failed)
     status = "passed" if not failed else ("blocking" if blocks else "warning")
-    return SuiteView(**common, status=status, blocks=blocks, evaluated=len(expectations), failed=len(failed),
-                     rows_validated=record.get("rows_validated"), seconds=record.get("seconds"), error="",
-                     expectations=expectations)
+    return SuiteView(
+        **common,
+        status=status,
+        blocks=blocks,
+        evaluated=len(expectations),
+        failed=len(failed),
+        rows_validated=record.get("rows_validated"),
+        seconds=record.get("seconds"),
+        error="",
+        expectations=expectations,
+    )
 
 
 def page_view(
@@ -295,8 +323,11 @@ def page_view(
     suites = dict(suites if suites is not None else quality.load_suites())
     for name, record in records.items():
         if name not in suites:  # shown from its record alone
-            suites[name] = {"name": name, "notes": record.get("notes", ""),
-                            "meta": {"asset": record["asset"], "severity": record["severity"]}}
+            suites[name] = {
+                "name": name,
+                "notes": record.get("notes", ""),
+                "meta": {"asset": record["asset"], "severity": record["severity"]},
+            }
     layer_order = {key: i for i, key in enumerate(LAYERS)}
     views = [suite_view(suite, records.get(name)) for name, suite in suites.items()]
     views.sort(key=lambda v: (layer_order.get(v.layer, len(layer_order)), v.name))

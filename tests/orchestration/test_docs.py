@@ -65,7 +65,8 @@ def test_dbt_docs_are_one_offline_file_beside_the_publication_and_in_the_report_
     text = page.read_text(encoding="utf-8")
     assert dbt_docs.fetched_urls(text) == []
     # the manifest and catalog are inside: the marts, their columns and the exposures of the reports
-    for name in ("model.hqd.fct_region_assessment", "exposure.hqd.region_feedback_letters", "exposure.hqd.bi_publication"):
+    nodes = ("model.hqd.fct_region_assessment", "exposure.hqd.region_feedback_letters", "exposure.hqd.bi_publication")
+    for name in nodes:
         assert name in text, name
     assert '"send_anonymous_usage_stats": false' in text  # the page inserts a tracker script from a CDN otherwise
     assert "dbt docs: " in built_warehouse.output
