@@ -392,8 +392,10 @@ def check_config_command() -> None:
 @app.command()
 def quality(warehouse: WarehouseOpt = None) -> None:
     """Run every Great Expectations suite (expectations/) on the warehouse, outside a job; print each suite's
-    outcome and write the Data Docs ($HQD_DATA_DOCS_DIR). Exit 1 if a blocking suite failed."""
+    outcome and write the quality page ($HQD_QUALITY_DIR/quality.html) and GE's Data Docs ($HQD_DATA_DOCS_DIR,
+    which need a network for their styles). Exit 1 if a blocking suite failed."""
     from hqd import quality as gate
+    from hqd.docs import quality_page
 
     settings = _settings(warehouse=warehouse)
     started = time.perf_counter()
@@ -406,9 +408,8 @@ def quality(warehouse: WarehouseOpt = None) -> None:
         )
         for failure in outcome.failed_outcomes:
             console.print(f"         {failure.describe()}")
-    console.print(
-        f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; data docs: {settings.data_docs_dir}"
-    )
+    page = quality_page.write_quality_page(outcomes, settings.quality_dir / quality_page.PAGE_NAME)
+    console.print(f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; quality page: {page}")
     raise typer.Exit(OK if gate.gate_passed(outcomes) else FAILED)
 
 

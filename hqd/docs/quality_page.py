@@ -162,17 +162,15 @@ def _text(value: Any) -> str:
     return text if len(text) <= TEXT_MAX_CHARS else text[: TEXT_MAX_CHARS - 1] + "…"
 
 
+def _listed(value: Any) -> str:
+    """A long list (a column set, a value set) as its first items and how many there are."""
+    if isinstance(value, list) and len(value) > SET_ITEMS_SHOWN:
+        return "[" + ", ".join(_text(v) for v in value[:SET_ITEMS_SHOWN]) + f", … 共 {len(value)} 项]"
+    return _text(value)
+
+
 def _params(kwargs: Mapping[str, Any]) -> str:
-    parts = []
-    for name, value in kwargs.items():
-        if name in PARAMS_HIDDEN:
-            continue
-        if isinstance(value, list) and len(value) > SET_ITEMS_SHOWN:
-            shown = ", ".join(_text(v) for v in value[:SET_ITEMS_SHOWN])
-            parts.append(f"{name}=[{shown}, … 共 {len(value)} 项]")
-        else:
-            parts.append(f"{name}={_text(value)}")
-    return "; ".join(parts)
+    return "; ".join(f"{name}={_listed(value)}" for name, value in kwargs.items() if name not in PARAMS_HIDDEN)
 
 
 def _exception(info: Mapping[str, Any] | None) -> str:
@@ -210,7 +208,7 @@ def _observed(result: Mapping[str, Any]) -> str:
             parts.append(f"多出 unexpected {_text(sorted(mismatched['unexpected']))}")
         return "; ".join(parts)
     if "observed_value" in result:
-        return _text(result["observed_value"])
+        return _listed(result["observed_value"])
     return ""
 
 
