@@ -20,19 +20,25 @@ lineage as (
 ),
 
 {% if carry_in -%}
+previous_quarter as (
+
+    select * from {{ this }}
+    where assessment_year = {{ range_start // 4 - 1 }} and quarter = 4
+
+),
+
 carried as (
 
     select
         lineage.lineage_code,
-        previous.indicator_code,
-        previous.assessment_year * 4 + previous.quarter as quarter_sequence,
-        previous.is_warning,
-        previous.consecutive_warning_quarters,
-        previous.warning_since_period_code
-    from {{ this }} as previous
+        previous_quarter.indicator_code,
+        previous_quarter.assessment_year * 4 + previous_quarter.quarter as quarter_sequence,
+        previous_quarter.is_warning,
+        previous_quarter.consecutive_warning_quarters,
+        previous_quarter.warning_since_period_code
+    from previous_quarter
     inner join lineage
-        on previous.region_code = lineage.region_code
-    where previous.assessment_year = {{ range_start // 4 - 1 }} and previous.quarter = 4
+        on previous_quarter.region_code = lineage.region_code
 
 ),
 
