@@ -415,8 +415,10 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, relatio
 def _comment(con: duckdb.DuckDBPyConnection, kind: str, relation: str, docs: RelationDocs) -> None:
     if docs.description:
         con.execute(f"comment on {kind} {relation} is {_quote_literal(docs.description)}")
+    # a documented column the relation lacks (a manifest older than the warehouse) is no reason to fail
+    present = {d[0] for d in con.execute(f"select * from {relation} limit 0").description}
     for column, text in (docs.columns or {}).items():
-        if text:
+        if text and column in present:
             con.execute(f"comment on column {relation}.{_quote_ident(column)} is {_quote_literal(text)}")
 
 
@@ -426,7 +428,7 @@ def _write_parquet(
     """The relation as Parquet with the descriptions as Arrow metadata (`description` on the schema and on each
     field: what pyarrow, pandas and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes,
     batch by batch (memory stays flat at national scale)."""
-    reader = con.execute(f"select * from {relation}").fetch_record_batch(PARQUET_ROWS_PER_BATCH)
+    reader = con.execute(f"select * from {relation}").to_arrow_reader(PARQUET_ROWS_PER_BATCH)
     columns = docs.columns or {}
     fields = [
         field.with_metadata({"description": columns[field.name]}) if columns.get(field.name) else field
