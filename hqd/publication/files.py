@@ -422,9 +422,7 @@ def _comment(con: duckdb.DuckDBPyConnection, kind: str, relation: str, docs: Rel
             con.execute(f"comment on column {relation}.{_quote_ident(column)} is {_quote_literal(text)}")
 
 
-def _write_parquet(
-    con: duckdb.DuckDBPyConnection, relation: str, path: Path, docs: RelationDocs, table: str
-) -> None:
+def _write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path, docs: RelationDocs, table: str) -> None:
     """The relation as Parquet with the descriptions as Arrow metadata (`description` on the schema and on each
     field: what pyarrow, pandas and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes,
     batch by batch (memory stays flat at national scale)."""

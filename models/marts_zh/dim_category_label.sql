@@ -5,7 +5,12 @@ with
 
 category_labels as (
 
-    select category, code, label_zh, label_en, sort_order
+    select
+        category,
+        code,
+        label_zh,
+        label_en,
+        sort_order
     from {{ ref('category_labels') }}
 
 ),

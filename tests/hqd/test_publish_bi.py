@@ -98,7 +98,9 @@ def test_views_read_the_release_not_the_warehouse(warehouse: Path, tmp_path: Pat
     assert other.execute("select count(*) from bi.marts_zh.fct_scores_zh").fetchone() == (2,)
     assert pub.manifest["views"]["marts_zh.fct_scores_zh"]["row_count"] == 2
     assert [c["name"] for c in pub.manifest["views"]["marts_zh.fct_scores_zh"]["columns"]] == [
-        "score_key", "region_name", "score",
+        "score_key",
+        "region_name",
+        "score",
     ]
 
 
@@ -142,7 +144,10 @@ def test_default_open_cannot_change_the_release_even_as_root(warehouse: Path, tm
     assert after[:published_size] == before  # the published bytes never change; at most unused blocks appended
     reader = duckdb.connect(str(path), read_only=True)
     assert reader.execute("select count(*), sum(score) from marts.fct_scores").fetchone() == (2, Decimal("87.935"))
-    assert reader.execute("select region_name from marts.dim_region order by 1").fetchall() == [("昆山市",), ("苏州市",)]
+    assert reader.execute("select region_name from marts.dim_region order by 1").fetchall() == [
+        ("昆山市",),
+        ("苏州市",),
+    ]
     assert reader.execute("select comment from duckdb_tables() where table_name = 'dim_region'").fetchone() == (
         "地区维表 regions",
     )
@@ -163,7 +168,9 @@ def test_sqlalchemy_inspector_reflects_every_table_and_view_read_only(warehouse:
         assert inspector.get_view_names(schema="marts_zh") == ["fct_scores_zh"]
         columns = inspector.get_columns("fct_scores", schema="marts")
         assert [(c["name"], c["comment"]) for c in columns] == [
-            ("score_key", None), ("region_code", None), ("score", "得分, two 'quoted' words"),
+            ("score_key", None),
+            ("region_code", None),
+            ("score", "得分, two 'quoted' words"),
         ]
         assert isinstance(columns[2]["type"], sa.Numeric) and columns[2]["type"].scale == 10
         view_columns = inspector.get_columns("fct_scores_zh", schema="marts_zh")
@@ -185,8 +192,16 @@ def test_sqlalchemy_inspector_reflects_every_table_and_view_read_only(warehouse:
 
 def test_descriptions_from_dbt_manifest_by_schema_and_alias(tmp_path: Path):
     manifest = tmp_path / "manifest.json"
-    node = {"resource_type": "model", "name": "m", "alias": "m_alias", "schema": "marts_zh", "description": " d ",
-            "columns": {"a": {"name": "a", "description": "列 a"}, "b": {"name": "b", "description": ""}}}
+    node = {
+        "resource_type": "model",
+        "name": "m",
+        "alias": "m_alias",
+        "schema": "marts_zh",
+        "description": " d ",
+        "columns": {"a": {"name": "a", "description": "列 a"}, "b": {"name": "b", "description": ""}},
+    }
     test = {"resource_type": "test", "name": "t", "schema": "marts", "columns": {}}
     manifest.write_text(json.dumps({"nodes": {"model.hqd.m": node, "test.hqd.t": test}}), encoding="utf-8")
-    assert descriptions_from_dbt_manifest(manifest) == {("marts_zh", "m_alias"): RelationDocs("d", {"a": "列 a", "b": ""})}
+    assert descriptions_from_dbt_manifest(manifest) == {
+        ("marts_zh", "m_alias"): RelationDocs("d", {"a": "列 a", "b": ""})
+    }
