@@ -426,6 +426,8 @@ def publish_files(
     from hqd.publication import files
 
     settings = _settings(warehouse=warehouse, publish_dir=publish_dir)
+    # column descriptions from dbt's manifest when there is one (`make manifest` writes it)
+    manifest = settings.dbt_target_dir / "manifest.json"
     try:
         publication = files.publish_marts(
             settings.warehouse,
@@ -434,6 +436,7 @@ def publish_files(
             assessment_year=year,
             checks=[],
             keep_releases=settings.releases_kept,
+            descriptions=files.descriptions_from_dbt_manifest(manifest) if manifest.exists() else None,
         )
     except (ValueError, OSError) as exc:
         console.print(f"[red]error[/]: {exc}")
