@@ -40,6 +40,7 @@ TMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
 STALE_SECONDS = 3600  # a temporary folder this old belongs to no pack still being written
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 QUALITY_PAGE, DBT_DOCS_PAGE = "quality.html", "dbt-docs.html"
+MOVERS_SHOWN = 10  # the overview lists the counties that rose and fell most; every change is in the tier tables
 
 
 class ReportPackError(ValueError):
@@ -121,7 +122,7 @@ def _rank_change_short(r: dict) -> str:
     change = r.get("rank_change")
     if change is None:
         return "—"
-    return f"↑{change}" if change > 0 else (f"↓{-change}" if change < 0 else "—" if change is None else "0")
+    return f"↑{change}" if change > 0 else (f"↓{-change}" if change < 0 else "0")
 
 
 def _environment() -> Environment:
@@ -324,10 +325,16 @@ def _render_warnings(env: Environment, common: dict, data: dict) -> str:
         **common,
         is_half_year=common["quarter"] == 2,
         totals=totals,
-        counts=_records(counts),
+        counts_halves=_halves(_records(counts[(counts["red"] + counts["yellow"] + counts["cleared"]) > 0])),
+        indicator_count=int(counts["indicators"].max()) if len(counts) else 0,
         cities=cities,
         cleared=_records(notice[notice["is_cleared"]]),
     )
+
+
+def _halves(rows: list) -> list[list]:
+    middle = (len(rows) + 1) // 2
+    return [rows[:middle], rows[middle:]] if rows else []
 
 
 def _render_overview(env: Environment, common: dict, data: dict) -> str:
@@ -335,9 +342,9 @@ def _render_overview(env: Environment, common: dict, data: dict) -> str:
     cities = regions[regions["level"] == "city"].sort_values(["class_code", "rank_in_class"])
     counties = regions[regions["level"] == "county"].sort_values(["class_code", "rank_in_class"])
     comparable = counties[counties["rank_change"].notna()]
-    movers = comparable[comparable["rank_change"].abs() >= 3].sort_values(
-        ["rank_change", "class_code", "rank_in_class"], ascending=[False, True, True]
-    )
+    order = ["class_code", "rank_in_class"]
+    risers = comparable[comparable["rank_change"] > 0].sort_values(["rank_change", *order], ascending=[False, True, True])
+    fallers = comparable[comparable["rank_change"] < 0].sort_values(["rank_change", *order], ascending=[True, True, True])
     if (regions["previous_year_basis"] == "first_assessment_year").all():
         not_comparable = "首个考核年度，无上年名次。"
     else:
@@ -357,7 +364,9 @@ def _render_overview(env: Environment, common: dict, data: dict) -> str:
         city_classes=[(cls, _records(g)) for cls, g in cities.groupby("class_code", sort=True)],
         county_classes=[(cls, _records(g)) for cls, g in counties.groupby("class_code", sort=True)],
         city_changes=_records(cities),
-        county_movers=_records(movers),
+        county_risers=_records(risers.head(MOVERS_SHOWN)),
+        county_fallers=_records(fallers.head(MOVERS_SHOWN)),
+        movers_shown=MOVERS_SHOWN,
         not_comparable=not_comparable,
         tier_map=charts.tier_map(mapped),
         total_map=charts.total_map(mapped),
@@ -369,12 +378,13 @@ def _render_overview(env: Environment, common: dict, data: dict) -> str:
 def _map_note(mapped: pd.DataFrame) -> str:
     """Says which regions of the year are drawn in a polygon of another code (the map has 2021+ codes)."""
     notes = []
+    polygon_names = {county.adcode: county.name for county in charts.jiangsu_map().counties}
     moved = mapped[mapped["adcode"].notna() & (mapped["adcode"] != mapped["region_code"])]
     for adcode, group in moved.groupby("adcode", sort=True):
         names = "、".join(group["region_name"])
         shared = len(mapped[mapped["adcode"] == adcode]) > 1
         notes.append(
-            f"{names}绘于今 {adcode} 范围" + ("（两区合并前，条纹为各自颜色）" if shared or len(group) > 1 else "")
+            f"{names}绘于今{polygon_names.get(adcode, '')}（{adcode}）范围" + ("（两区合并前，条纹为各自颜色）" if shared or len(group) > 1 else "")
         )
     unmapped = mapped[mapped["adcode"].isna()]
     if len(unmapped):
