@@ -55,7 +55,9 @@ def missing() -> str | None:
     lacking = [name for name, ok in (("chromium", chromium()), ("fonts-noto-cjk", has_cjk_font())) if not ok]
     if not lacking:
         return None
-    return f"needs {' and '.join(lacking)}: run tools/ensure_browser.sh as root (apt-get install -y {' '.join(lacking)})"
+    return (
+        f"needs {' and '.join(lacking)}: run tools/ensure_browser.sh as root (apt-get install -y {' '.join(lacking)})"
+    )
 
 
 @dataclass

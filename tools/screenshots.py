@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         browser.screenshot(pack / page, png, width=args.width, height=height)
         shot = time.perf_counter() - started
         if shutil.which("pngquant"):
-            subprocess.run(["pngquant", "--force", "--skip-if-larger", "--output", str(png), "256", str(png)], check=False)
+            subprocess.run(
+                ["pngquant", "--force", "--skip-if-larger", "--output", str(png), "256", str(png)], check=False
+            )
         started = time.perf_counter()
         browser.print_to_pdf(pack / page, pdf_dir / f"{name}.pdf")
         printed = time.perf_counter() - started

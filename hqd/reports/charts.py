@@ -137,9 +137,7 @@ def total_map(counties: pd.DataFrame) -> dict:
     def label(r):
         return f"总分 {r['total_score']:.2f}"
 
-    legend = [
-        (c, f"{low + i * width:.1f}–{low + (i + 1) * width:.1f}") for i, c in enumerate(TOTAL_COLOURS)
-    ]
+    legend = [(c, f"{low + i * width:.1f}–{low + (i + 1) * width:.1f}") for i, c in enumerate(TOTAL_COLOURS)]
     return {"name": "total", "shape": shape, "areas": _areas("total", shape, counties, colour, label), "legend": legend}
 
 

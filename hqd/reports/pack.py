@@ -343,15 +343,17 @@ def _render_overview(env: Environment, common: dict, data: dict) -> str:
     counties = regions[regions["level"] == "county"].sort_values(["class_code", "rank_in_class"])
     comparable = counties[counties["rank_change"].notna()]
     order = ["class_code", "rank_in_class"]
-    risers = comparable[comparable["rank_change"] > 0].sort_values(["rank_change", *order], ascending=[False, True, True])
-    fallers = comparable[comparable["rank_change"] < 0].sort_values(["rank_change", *order], ascending=[True, True, True])
+    risers = comparable[comparable["rank_change"] > 0].sort_values(
+        ["rank_change", *order], ascending=[False, True, True]
+    )
+    fallers = comparable[comparable["rank_change"] < 0].sort_values(
+        ["rank_change", *order], ascending=[True, True, True]
+    )
     if (regions["previous_year_basis"] == "first_assessment_year").all():
         not_comparable = "首个考核年度，无上年名次。"
     else:
         lost = counties[counties["rank_change"].isna()]
-        not_comparable = "、".join(
-            f"{r['region_name']}（{_rank_change_text(r)}）" for r in _records(lost)
-        )
+        not_comparable = "、".join(f"{r['region_name']}（{_rank_change_text(r)}）" for r in _records(lost))
     advanced = counties[counties["is_advanced"]].sort_values(["class_code", "rank_in_class"])
     mapped = data["county_map"]
     return env.get_template("overview.html").render(
@@ -384,7 +386,8 @@ def _map_note(mapped: pd.DataFrame) -> str:
         names = "、".join(group["region_name"])
         shared = len(mapped[mapped["adcode"] == adcode]) > 1
         notes.append(
-            f"{names}绘于今{polygon_names.get(adcode, '')}（{adcode}）范围" + ("（两区合并前，条纹为各自颜色）" if shared or len(group) > 1 else "")
+            f"{names}绘于今{polygon_names.get(adcode, '')}（{adcode}）范围"
+            + ("（两区合并前，条纹为各自颜色）" if shared or len(group) > 1 else "")
         )
     unmapped = mapped[mapped["adcode"].isna()]
     if len(unmapped):

@@ -337,9 +337,10 @@ def gap_analysis(con: duckdb.DuckDBPyConnection, year: int) -> GapData:
 
 
 def has_year(con: duckdb.DuckDBPyConnection, year: int) -> bool:
-    return con.execute("select count(*) from marts.fct_region_assessment where assessment_year = $1", [year]).fetchone()[
-        0
-    ] > 0
+    return (
+        con.execute("select count(*) from marts.fct_region_assessment where assessment_year = $1", [year]).fetchone()[0]
+        > 0
+    )
 
 
 def has_quarter(con: duckdb.DuckDBPyConnection, year: int, quarter: int) -> bool:

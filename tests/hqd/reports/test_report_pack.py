@@ -42,7 +42,12 @@ def _links(page: Path) -> set[str]:
 
 def test_annual_pack_has_a_letter_per_region_the_overview_the_notice_and_an_index(published, tmp_path):
     pack = build_report_pack(published, tmp_path, year=2023, quarter=4)
-    codes = {c for (c,) in _query(published, "select region_code from marts.fct_region_assessment where assessment_year = 2023")}
+    codes = {
+        c
+        for (c,) in _query(
+            published, "select region_code from marts.fct_region_assessment where assessment_year = 2023"
+        )
+    }
     assert len(codes) == 108  # 13 cities + 95 counties
     folder = tmp_path / "2023Q4"
     assert pack.path == folder and pack.index == folder / "index.html"

@@ -143,7 +143,10 @@ def test_the_maps_colour_all_95_counties(rendered, marts):
     assert len(tiers) == 95
     for name in ("tier", "total"):
         figure = re.search(rf'<figure class="map" data-map="{name}">(.*?)</figure>', dom, re.S).group(1)
-        paths = [dict(re.findall(r'([\w-]+)="([^"]*)"', attrs)) for attrs in re.findall(r"<path class=\"county\"([^>]*)>", figure)]
+        paths = [
+            dict(re.findall(r'([\w-]+)="([^"]*)"', attrs))
+            for attrs in re.findall(r"<path class=\"county\"([^>]*)>", figure)
+        ]
         assert len(paths) == 95
         assert {p["data-adcode"] for p in paths} == set(tiers)  # 2024 codes are the map's codes
         coloured = [p for p in paths if p["fill"] not in (NO_DATA, "none", "")]
