@@ -17,11 +17,11 @@ def test_warning_levels_and_their_order_are_the_seeds():
     seed = {
         row["warning_level"]: (row["warning_level_zh"], int(row["sort_order"])) for row in _rows("warning_levels.csv")
     }
-    assert labels.WARNING_LEVELS == seed
+    assert seed == labels.WARNING_LEVELS
 
 
 def test_tier_names_are_the_seeds():
-    assert labels.TIERS == {int(row["tier"]): row["tier_name_zh"] for row in _rows("tier_names.csv")}
+    assert {int(row["tier"]): row["tier_name_zh"] for row in _rows("tier_names.csv")} == labels.TIERS
 
 
 def test_every_class_of_the_configuration_has_a_label():
