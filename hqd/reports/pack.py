@@ -264,7 +264,10 @@ def _release(published_duckdb: Path) -> dict:
     info = {"name": published_duckdb.resolve().parent.name, "published_at": "—"}
     if manifest.exists():
         text = json.loads(manifest.read_text(encoding="utf-8"))
-        info = {"name": text.get("release", info["name"]), "published_at": text.get("published_at", "—")[:19]}
+        published_at = text.get("published_at")
+        if published_at:  # the manifest's UTC time, said in the office's time zone like the generation time
+            published_at = datetime.fromisoformat(published_at).astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+        info = {"name": text.get("release", info["name"]), "published_at": published_at or "—"}
     return info
 
 
