@@ -51,6 +51,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     mp.setenv("HQD_QUALITY_DIR", str(root / "quality"))
     mp.setenv("HQD_DATA_DOCS_DIR", str(root / "data_docs"))
     mp.setenv("HQD_PUBLISH_DIR", str(root / "published"))
+    mp.setenv("HQD_REPORTS_DIR", str(root / "reports"))
     # the default settle time, as a user has it: the sample `hqd run` writes must load in the same run
     mp.delenv("HQD_LANDING_SETTLE_SECONDS", raising=False)
     buffer = io.StringIO()
@@ -71,6 +72,16 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     yield home
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reports_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Report packs a test's job run writes go to a throwaway folder, never the project's data/reports."""
+    folder = tmp_path_factory.mktemp("reports")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HQD_REPORTS_DIR", str(folder))
+    yield folder
     mp.undo()
 
 

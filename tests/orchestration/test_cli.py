@@ -21,6 +21,7 @@ def test_main_job_succeeds_and_prints_the_year(built_warehouse):
         "hqd_dbt_assets",
         "warehouse_quality_checks",
         "published__marts",
+        "reports__pack",
     ):
         assert f"✓ {step}" in out
     assert "✗" not in out

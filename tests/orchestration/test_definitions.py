@@ -51,7 +51,14 @@ def test_jobs_run_each_step_once():
     for job_name in ("annual_assessment_job", "quarterly_monitoring_job"):
         nodes = [n.name for n in defs.resolve_job_def(job_name).graph.nodes]
         assert sorted(nodes) == sorted(
-            ["raw_submissions", "raw_quality_checks", "hqd_dbt_assets", "warehouse_quality_checks", "published__marts"]
+            [
+                "raw_submissions",
+                "raw_quality_checks",
+                "hqd_dbt_assets",
+                "warehouse_quality_checks",
+                "published__marts",
+                "reports__pack",
+            ]
         ), nodes
 
 
