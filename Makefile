@@ -11,7 +11,7 @@ MANIFEST := target/manifest.json
 DBT_SOURCES := $(shell find models macros seeds tests/dbt -type f 2>/dev/null) dbt_project.yml profiles.yml
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark lint format sample national bench clean clean-all help
+.PHONY: setup setup-spark manifest run run-postgres run-spark ui test test-spark browser screenshots lint format sample national bench clean clean-all help
 
 help:
 	@echo "make run    set up, generate the sample if data/landing is empty, ingest, dbt build, print the result"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-spark  the same parity on a local Spark session (installs pyspark, about 460 MB)"
 	@echo "make ui     dagster dev on http://127.0.0.1:3000 (asset graph, checks, schedules, sensor, runs)"
 	@echo "make lint   ruff and sqlfluff"
+	@echo "make screenshots  PNGs of the report pack's pages into docs/screenshots (needs chromium, fonts-noto-cjk)"
 	@echo "make bench  benchmark at 1x, 4x, 16x and national scale against plain DuckDB SQL and pandas"
 	@echo "            (BENCH_SCALES=1,4 make bench for a subset; results in data/bench/results.json)"
 	@echo "make clean  remove what a run rebuilds (warehouse, dbt target, logs, Data Docs); never landing or releases"
@@ -62,11 +63,19 @@ ui: setup manifest
 	p = Path('$(DAGSTER_HOME)'); p.mkdir(parents=True, exist_ok=True); e(p)"
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
-test: setup manifest
+# headless Chromium and a CJK font for the report pack's render test (installed as root when missing)
+browser:
+	@sh tools/ensure_browser.sh
+
+test: setup manifest browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-spark: setup-spark manifest
 	$(PY) -m pytest -m spark $(PYTEST_ARGS)
+
+# the pack `make run` wrote, rendered: docs/screenshots/*.png (committed) and PDFs beside the pack
+screenshots: setup browser
+	$(PY) -m tools.screenshots
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -91,7 +100,7 @@ bench: setup manifest
 
 # only what a run rebuilds: never the landing files (real submissions) nor the published releases
 clean:
-	rm -rf data/warehouse data/quality data/bench data/spark data/national target logs .pytest_cache gx/uncommitted
+	rm -rf data/warehouse data/quality data/reports data/bench data/spark data/national target logs .pytest_cache gx/uncommitted
 
 # everything, submissions and releases included: say it twice (CONFIRM=yes)
 clean-all:

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -188,6 +189,9 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
         f"quality report: {settings.quality_dir / 'quality.html'}; "
         f"dbt docs: {settings.publish_dir / 'docs' / 'dbt-docs.html'}"
     )
+    pack_index = settings.reports_dir / period_code(key) / "index.html"
+    if pack_index.exists():
+        console.print(f"report pack ({period_code(key)}): [bold]{pack_index}[/] — open it in a browser, print to A4")
     console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
     return OK
 
@@ -377,6 +381,55 @@ def _print_summary(result: summary.Summary) -> None:
     )
 
 
+# ----------------------------------------------------------------------------------------------------- report
+PERIOD_TEXT = re.compile(r"^(\d{4})(?:-?Q([1-4]))?$")
+
+
+@app.command()
+def report(
+    period: Annotated[
+        str | None, typer.Option(help="2023Q4 (letters, overview, warnings) or 2023Q2 (warnings); 2023 = 2023Q4")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="an assessment year: its Q4 pack, the annual assessment")] = None,
+    publish_dir: PublishOpt = None,
+    reports_dir: Annotated[
+        Path | None, typer.Option(help="where packs are written [default: $HQD_REPORTS_DIR or data/reports]")
+    ] = None,
+) -> None:
+    """Write the report pack of a period from the current publication (点对点反馈 letters and the province
+    overview for a Q4 period, the warnings notice for any quarter, an index) into <reports_dir>/<YYYY>Q<q>/,
+    replacing that period's previous pack, and print where it is. Reads only the published release."""
+    from hqd.docs.report_folder import write_report_docs
+    from hqd.publication.files import CURRENT_LINK, DUCKDB_FILE
+    from hqd.reports import ReportPackError, build_report_pack
+
+    settings = _settings(publish_dir=publish_dir, reports_dir=reports_dir)
+    if (period is None) == (year is None):
+        console.print("[red]give one of --period (2023Q4, 2023Q2) or --year (2023 = its Q4)[/]")
+        raise typer.Exit(CONFIG_ERROR)
+    match = PERIOD_TEXT.match((period or "").strip().upper()) if period else None
+    if period and not match:
+        console.print(f"[red]--period {period}[/]: write 2023Q4, 2023-Q4 or 2023")
+        raise typer.Exit(CONFIG_ERROR)
+    pack_year, quarter = (int(match.group(1)), int(match.group(2) or 4)) if match else (year, 4)
+    published = settings.publish_dir / CURRENT_LINK / DUCKDB_FILE
+    if not published.exists():
+        console.print(f"[bold red]nothing published yet[/] ({published}): run `hqd run` (make run) first")
+        raise typer.Exit(FAILED)
+    try:
+        # the latest quality page and the published dbt docs go beside the reports, as in a run
+        docs = partial(write_report_docs, settings)
+        pack = build_report_pack(published, settings.reports_dir, year=pack_year, quarter=quarter, extra_pages=[docs])
+    except ReportPackError as exc:
+        console.print(f"[bold red]no report pack[/]: {exc}")
+        raise typer.Exit(CONFIG_ERROR) from None
+    console.print(
+        f"report pack {pack.period}: {pack.page_count} pages ({pack.bytes_total / 1e6:.1f} MB) in "
+        f"{pack.seconds['total']:.1f} s from {published.resolve().parent.name}"
+    )
+    console.print(f"[bold]{pack.index}[/]")
+
+
 # ----------------------------------------------------------------------------------------------- check-config
 @app.command("check-config")
 def check_config_command() -> None:
@@ -428,6 +481,8 @@ def publish_files(
     from hqd.publication import files
 
     settings = _settings(warehouse=warehouse, publish_dir=publish_dir)
+    # column descriptions from dbt's manifest when there is one (`make manifest` writes it)
+    manifest = settings.dbt_target_dir / "manifest.json"
     try:
         publication = files.publish_marts(
             settings.warehouse,
@@ -436,6 +491,7 @@ def publish_files(
             assessment_year=year,
             checks=[],
             keep_releases=settings.releases_kept,
+            descriptions=files.descriptions_from_dbt_manifest(manifest) if manifest.exists() else None,
         )
     except (ValueError, OSError) as exc:
         console.print(f"[red]error[/]: {exc}")

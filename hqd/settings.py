@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     publish_dir: Path = Field(Path("data/published"), description="releases for BI tools; current/ is the live one")
     quality_dir: Path = Field(Path("data/quality"), description="quality outcomes per run")
     data_docs_dir: Path = Field(Path("gx/uncommitted/data_docs/local_site"), description="Great Expectations Data Docs")
-    reports_dir: Path = Field(Path("data/reports"), description="the report pack per period: <reports_dir>/<YYYY>Q<q>/")
+    reports_dir: Path = Field(
+        Path("data/reports"), description="the report pack, one folder per period (<reports_dir>/2024Q4/index.html)"
+    )
     seeds_dir: Path = Field(Path("seeds"), description="the configuration tree dbt loads; must be inside the project")
     dbt_target_dir: Path = Field(Path("target"), description="dbt's manifest and per-run artefacts")
     dagster_home: Path = Field(

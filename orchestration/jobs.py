@@ -8,14 +8,16 @@ from orchestration.checks import warehouse_quality_checks
 RAW = AssetSelection.groups("landing")
 # the publication and what follows it (dbt docs, report folder): they read the embedded warehouse
 PUBLICATION = AssetSelection.groups("publication")
-DBT = AssetSelection.all() - RAW - PUBLICATION
+REPORTS = AssetSelection.groups("reports")
+DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS
 
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
     selection=AssetSelection.all(),
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
-        "marts, publication, dbt docs. A partition is a quarter; 2023-10 (2023Q4) is the annual assessment of 2023."
+        "marts, publication, dbt docs, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
+        "assessment of 2023."
     ),
     tags={"hqd/kind": "assessment"},
 )
@@ -29,8 +31,12 @@ quarterly_monitoring_job = define_asset_job(
         | AssetSelection.groups("marts_monitoring").upstream()
         | AssetSelection.groups("marts_core", "marts_submissions")
         | PUBLICATION
+        | REPORTS
     ),
-    description="Ingest the quarter's year-to-date submissions, rebuild monitoring and warnings, publish.",
+    description=(
+        "Ingest the quarter's year-to-date submissions, rebuild monitoring and warnings, publish, write the "
+        "quarter's report pack."
+    ),
     tags={"hqd/kind": "monitoring"},
 )
 

@@ -66,22 +66,22 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def reports_dir(tmp_path_factory: pytest.TempPathFactory):
-    """Report folders of runs that do not name one go to a throwaway folder, never the project's data/reports."""
-    folder = tmp_path_factory.mktemp("reports")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HQD_REPORTS_DIR", str(folder))
-    yield folder
-    mp.undo()
-
-
-@pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory: pytest.TempPathFactory):
     """Every run of the session on one throwaway Dagster instance, never the project's .dagster_home."""
     home = tmp_path_factory.mktemp("dagster_home")
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     yield home
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reports_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Report packs a test's job run writes go to a throwaway folder, never the project's data/reports."""
+    folder = tmp_path_factory.mktemp("reports")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HQD_REPORTS_DIR", str(folder))
+    yield folder
     mp.undo()
 
 

@@ -123,6 +123,7 @@ def _child_ours(out: Path) -> dict[str, Any]:
     from orchestration.resources import HqdSettings
     from tools import baselines
 
+    os.environ["HQD_REPORTS_DIR"] = str(out / "reports")  # the job's report pack stays with this scale's files
     overrides = HqdSettings(
         warehouse=str(out / "warehouse" / "hqd.duckdb"),
         landing_dir=str(out / "landing"),

@@ -41,7 +41,7 @@ HEADER = "地区代码,地区名称,指标代码,指标名称,统计期,数值,�
 CLASSES = ("I", "II", "III")
 CLASS_SHARES = (0.25, 0.35, 0.40)  # of the prefectures, in code order
 MISSING_RATE = 0.003
-# copied as they are: the same conversions, classes, dimensions, reason codes, tier names, warning levels and
+# copied as they are: the same conversions, classes, dimensions, reason codes, tier names, warning levels, labels and
 # missing-value markers as Jiangsu's (the scoring constants are written from the first year, see generate_national)
 COPIED_SEEDS = (
     "config/unit_conversions.csv",
@@ -51,6 +51,7 @@ COPIED_SEEDS = (
     "config/tier_names.csv",
     "config/warning_levels.csv",
     "config/missing_value_markers.csv",
+    "config/category_labels.csv",
 )
 # the six dimensions, from their one home
 DIMENSIONS = tuple(pd.read_csv(JIANGSU_SEEDS / "reference/dimensions.csv", dtype=str)["dimension_code"])

@@ -5,14 +5,28 @@ itself. After a run whose blocking checks pass, every table in schema `marts` is
 into a release of its own:
 
     <publish_dir>/releases/<YYYYmmddTHHMMSSffffff>-<run_id>/
-        hqd_marts.duckdb          schema marts only, one table per mart
-        parquet/<table>.parquet   one file per mart
+        hqd_marts.duckdb          schema marts (one table per mart) and marts_zh (the Chinese-labelled views,
+                                  over the release's own tables); every table, view and column commented
+        hqd_marts.duckdb.wal      a symlink that cannot be followed: see "Read-only on disk" below
+        parquet/<table>.parquet   one file per mart, descriptions as Arrow field and schema metadata
         manifest.json             run, row counts, columns, sha256, check outcomes
     <publish_dir>/current -> releases/<name>   (relative symlink, replaced atomically)
 
 Readers open `<publish_dir>/current/hqd_marts.duckdb` with read_only=True. A release is never modified after
 the switch, only removed later by retention, so a reader that opened an earlier release keeps a valid file.
 A blocked or failed publication leaves `current` and every existing release exactly as they were.
+
+Descriptions come from dbt's manifest (`descriptions_from_dbt_manifest`): `COMMENT ON` in the DuckDB file (what
+duckdb_columns().comment, DBeaver and SQLAlchemy's inspector show) and `description` metadata in the Parquet files.
+
+Read-only on disk: the files are mode 0444, which root ignores, and DuckDB keeps no read-only flag in a database
+file. What stops a client that opens the file read-write (duckdb.connect(path), a BI driver's default) is the
+write-ahead log: DuckDB commits every change through `<file>.wal` beside the file, and in a release that name is a
+symlink into a folder that does not exist. Opening, reading and read-only attaching work as usual (a missing WAL
+is no WAL); every commit fails with "Cannot open file ...wal: No such file or directory", even as root, and no
+row, table or comment changes. A large failed insert may still append unused blocks to the end of the file (its
+first bytes, what the manifest's sha256 covered, stay as published). Someone who deletes the symlink can write:
+it stops accidents, not intent; BI logins should still open read-only.
 """
 
 from __future__ import annotations
@@ -32,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +58,12 @@ DUCKDB_FILE = "hqd_marts.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
 TMP_PREFIX = ".tmp-"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: views (marts_zh) and descriptions
+# the Chinese-labelled views for BI (models/marts_zh): recreated in the release over its own tables
+VIEW_SCHEMAS = ("marts_zh",)
+# where `<file>.wal` points in a release: a folder that never exists, so DuckDB can open no WAL to commit into
+WAL_GUARD_TARGET = ".read-only-release/no-wal-here"
+PARQUET_ROWS_PER_BATCH = 100_000
 READ_ONLY_MODE = 0o444
 # a .tmp- dir this old cannot belong to a publication still running (one writer process at a time)
 STALE_TMP_SECONDS = 3600
@@ -60,6 +81,33 @@ class CheckOutcome:
     passed: bool
     blocking: bool  # False = a warning only
     detail: str = ""
+
+
+@dataclass
+class RelationDocs:
+    """What BI shows about a published table or view: its description and its columns' descriptions."""
+
+    description: str = ""
+    columns: dict[str, str] | None = None
+
+
+def descriptions_from_dbt_manifest(manifest_path: Path) -> dict[tuple[str, str], RelationDocs]:
+    """(schema, relation name) → its dbt description and column descriptions, from dbt's manifest.json.
+
+    Every model of the project is listed under the schema and alias dbt built it as; the publication uses those
+    of the schemas it publishes. A missing manifest is an error: a release must not lose its descriptions
+    silently."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    docs: dict[tuple[str, str], RelationDocs] = {}
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") != "model":
+            continue
+        name = node.get("alias") or node["name"]
+        docs[(node["schema"], name)] = RelationDocs(
+            description=(node.get("description") or "").strip(),
+            columns={c["name"]: (c.get("description") or "").strip() for c in node.get("columns", {}).values()},
+        )
+    return docs
 
 
 class PublicationBlocked(RuntimeError):
@@ -97,11 +145,15 @@ def publish_marts(
     checks: list[CheckOutcome],
     keep_releases: int = 3,
     connection: duckdb.DuckDBPyConnection | None = None,
+    descriptions: dict[tuple[str, str], RelationDocs] | None = None,
 ) -> Publication:
-    """Copy every table of schema `marts` into a new release and point `<publish_dir>/current` at it.
+    """Copy every table of schema `marts` and every view of `VIEW_SCHEMAS` into a new release and point
+    `<publish_dir>/current` at it.
 
     `connection`, if given, must be a connection to `warehouse` (e.g. the one dbt-duckdb holds in this
-    process); it is left open. Raises PublicationBlocked, before writing anything, if a blocking check failed.
+    process); it is left open. `descriptions` ((schema, name) → RelationDocs, see descriptions_from_dbt_manifest)
+    become comments and Parquet metadata. Raises PublicationBlocked, before writing anything, if a blocking
+    check failed.
     """
     failed = [c for c in checks if c.blocking and not c.passed]
     if failed:
@@ -129,7 +181,7 @@ def publish_marts(
         tmp.mkdir()
         renamed = False
         try:
-            marts = _copy_marts(con, tables, tmp)
+            marts, views = _copy_marts(con, tables, tmp, descriptions or {})
             manifest = {
                 "manifest_version": MANIFEST_VERSION,
                 "release": name,
@@ -141,6 +193,7 @@ def publish_marts(
                 "duckdb_file": DUCKDB_FILE,
                 "duckdb_sha256": _sha256(tmp / DUCKDB_FILE),
                 "marts": marts,
+                "views": views,
                 "checks": [asdict(c) for c in checks],
             }
             manifest_path = tmp / MANIFEST_FILE
@@ -148,6 +201,8 @@ def publish_marts(
             for path in [tmp / DUCKDB_FILE, manifest_path, *(tmp / PARQUET_DIR).iterdir()]:
                 path.chmod(READ_ONLY_MODE)
                 _fsync(path)
+            # after the last write of the file (the checkpoint): from here no DuckDB client can commit to it
+            os.symlink(WAL_GUARD_TARGET, tmp / f"{DUCKDB_FILE}.wal")
             _fsync(tmp / PARQUET_DIR)
             _fsync(tmp)
             if os.path.lexists(final):
@@ -253,9 +308,16 @@ def _mart_tables(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
     return tables
 
 
-def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], release: Path) -> dict[str, dict[str, Any]]:
-    """Copy each mart into <release>/hqd_marts.duckdb and <release>/parquet/; return the manifest entries."""
-    source_db = _quote_ident(con.execute("select current_database()").fetchone()[0])
+def _copy_marts(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[str],
+    release: Path,
+    descriptions: dict[tuple[str, str], RelationDocs],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Copy each mart into <release>/hqd_marts.duckdb and <release>/parquet/, recreate the views of VIEW_SCHEMAS
+    over them, comment everything; return the manifest entries of the marts and of the views."""
+    source_name = con.execute("select current_database()").fetchone()[0]
+    source_db = _quote_ident(source_name)
     # a unique alias cannot collide with anything the caller's connection already has attached
     alias = f"hqd_publish_{uuid.uuid4().hex}"
     target_db = _quote_ident(alias)
@@ -263,40 +325,121 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], release: Path
     parquet_dir = release / PARQUET_DIR
     parquet_dir.mkdir()
     marts: dict[str, dict[str, Any]] = {}
+    views: dict[str, dict[str, Any]] = {}
+    # the caller's default catalog and schema, restored after the DDL below ran with the release as default
+    previous = con.execute("select current_database(), current_schema()").fetchone()
     con.execute(f"attach {_quote_literal(str(release / DUCKDB_FILE))} as {target_db}")
     try:
         con.execute(f"create schema {target_db}.{schema}")
         for table in tables:
             src = f"{source_db}.{schema}.{_quote_ident(table)}"
             dst = f"{target_db}.{schema}.{_quote_ident(table)}"
-            con.execute(f"create table {dst} as select * from {src}")
+            ddl = con.execute(
+                "select sql from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+                [source_name, MARTS_SCHEMA, table],
+            ).fetchone()
+            if ddl:
+                # the warehouse's own DDL keeps the contract's primary keys and not-null constraints, which BI
+                # tools read (SQLAlchemy's get_pk_constraint)
+                _run_in(con, alias, ddl[0])
+                con.execute(f"insert into {dst} select * from {src}")
+            else:  # a mart materialised as a view is copied as a table
+                con.execute(f"create table {dst} as select * from {src}")
+            docs = descriptions.get((MARTS_SCHEMA, table), RelationDocs())
+            _comment(con, "table", dst, docs)
             parquet = parquet_dir / f"{table}.parquet"
-            parquet_literal = _quote_literal(str(parquet))
             # from the published copy, so the DuckDB file and the parquet file hold the same rows
-            con.execute(f"copy {dst} to {parquet_literal} (format parquet)")
+            _write_parquet(con, dst, parquet, docs, table)
             row_count = con.execute(f"select count(*) from {dst}").fetchone()[0]
+            parquet_literal = _quote_literal(str(parquet))
             parquet_rows = con.execute(f"select count(*) from read_parquet({parquet_literal})").fetchone()[0]
             if parquet_rows != row_count:
                 raise RuntimeError(f"{parquet.name} holds {parquet_rows} rows, the published table {row_count}")
-            columns = con.execute(
-                """
-                select column_name, data_type from information_schema.columns
-                where table_catalog = ? and table_schema = ? and table_name = ?
-                order by ordinal_position
-                """,
-                [alias, MARTS_SCHEMA, table],
-            ).fetchall()
             marts[table] = {
                 "row_count": row_count,
-                "columns": [{"name": n, "type": t} for n, t in columns],
+                "columns": _columns(con, alias, MARTS_SCHEMA, table),
                 "parquet_file": f"{PARQUET_DIR}/{parquet.name}",
                 "parquet_sha256": _sha256(parquet),
             }
+        for view_schema in VIEW_SCHEMAS:
+            rows = con.execute(
+                """
+                select view_name, sql from duckdb_views()
+                where database_name = ? and schema_name = ? and not internal order by view_name
+                """,
+                [source_name, view_schema],
+            ).fetchall()
+            if rows:
+                con.execute(f"create schema {target_db}.{_quote_ident(view_schema)}")
+            for view, ddl in rows:
+                # the view's own DDL names schema and table only (hqd.published_ref), so in the release it reads
+                # the release's tables; one naming anything unpublished fails here, before the switch
+                try:
+                    _run_in(con, alias, ddl)
+                except duckdb.Error as exc:
+                    raise RuntimeError(
+                        f"view {view_schema}.{view} cannot be published: it must read only the published marts "
+                        f"(schema.table, no catalog): {exc}"
+                    ) from exc
+                dst = f"{target_db}.{_quote_ident(view_schema)}.{_quote_ident(view)}"
+                _comment(con, "view", dst, descriptions.get((view_schema, view), RelationDocs()))
+                views[f"{view_schema}.{view}"] = {
+                    "row_count": con.execute(f"select count(*) from {dst}").fetchone()[0],
+                    "columns": _columns(con, alias, view_schema, view),
+                }
         # everything into the main file: a release must not depend on a .wal beside it
         con.execute(f"checkpoint {target_db}")
     finally:
+        con.execute(f"use {_quote_ident(previous[0])}.{_quote_ident(previous[1])}")
         con.execute(f"detach database if exists {target_db}")
-    return marts
+    return marts, views
+
+
+def _run_in(con: duckdb.DuckDBPyConnection, database: str, ddl: str) -> None:
+    """Run DuckDB's own `create ...` statement of a warehouse object with the release as the default catalog."""
+    con.execute(f"use {_quote_ident(database)}")
+    con.execute(ddl)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, relation: str) -> list[dict[str, str]]:
+    rows = con.execute(
+        """
+        select column_name, data_type from information_schema.columns
+        where table_catalog = ? and table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [database, schema, relation],
+    ).fetchall()
+    return [{"name": n, "type": t} for n, t in rows]
+
+
+def _comment(con: duckdb.DuckDBPyConnection, kind: str, relation: str, docs: RelationDocs) -> None:
+    if docs.description:
+        con.execute(f"comment on {kind} {relation} is {_quote_literal(docs.description)}")
+    # a documented column the relation lacks (a manifest older than the warehouse) is no reason to fail
+    present = {d[0] for d in con.execute(f"select * from {relation} limit 0").description}
+    for column, text in (docs.columns or {}).items():
+        if text and column in present:
+            con.execute(f"comment on column {relation}.{_quote_ident(column)} is {_quote_literal(text)}")
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path, docs: RelationDocs, table: str) -> None:
+    """The relation as Parquet with the descriptions as Arrow metadata (`description` on the schema and on each
+    field: what pyarrow, pandas and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes,
+    batch by batch (memory stays flat at national scale)."""
+    reader = con.execute(f"select * from {relation}").to_arrow_reader(PARQUET_ROWS_PER_BATCH)
+    columns = docs.columns or {}
+    fields = [
+        field.with_metadata({"description": columns[field.name]}) if columns.get(field.name) else field
+        for field in reader.schema
+    ]
+    metadata = {"table": table}
+    if docs.description:
+        metadata["description"] = docs.description
+    schema = pa.schema(fields, metadata=metadata)
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
 
 
 def _switch_current(publish_dir: Path, name: str) -> None:

@@ -1,5 +1,6 @@
-"""Documentation after publication: dbt's docs site as one static file beside the release, and the report folder's
-copies of it and of the run's quality page (hqd.docs does the work).
+"""Documentation after publication: dbt's docs site as one static file beside the release (hqd.docs does the
+work). The report pack (orchestration/assets/reports.py) follows it and copies the file, with the run's quality
+page, into the period's report folder.
 
 dbt runs a second time here (`dbt docs generate --static`, with the same profile and the run's own dbt folder),
 only when what the site shows changed: the key is the hash of the dbt sources and the warehouse's schema. It
@@ -14,9 +15,9 @@ from dagster_dbt import DbtCliResource
 
 from hqd import dbt as hqd_dbt
 from hqd import warehouse
-from hqd.docs import dbt_docs, pack
+from hqd.docs import dbt_docs
 from orchestration.assets.publication import published_marts
-from orchestration.partitions import PERIODS, period_code
+from orchestration.partitions import PERIODS
 from orchestration.resources import HqdSettings, RunLock
 
 
@@ -25,8 +26,8 @@ from orchestration.resources import HqdSettings, RunLock
     deps=[published_marts.key],
     group_name="publication",
     description=(
-        "dbt's docs as one offline file, <publish_dir>/docs/dbt-docs.html (regenerated when the dbt sources or the "
-        "warehouse schema changed), and the period's report folder's dbt-docs.html and quality.html."
+        "dbt's docs as one offline file, <publish_dir>/docs/dbt-docs.html, regenerated when the dbt sources or the "
+        "warehouse schema changed."
     ),
     kinds={"dbt", "html"},
     partitions_def=PERIODS,
@@ -62,17 +63,11 @@ def published_docs(context: AssetExecutionContext, dbt: DbtCliResource, hqd: Hqd
     context.log.info(
         f"dbt docs {'generated' if regenerated else 'unchanged (same sources and schema)'} in {seconds:.1f} s: {page}"
     )
-
-    last_key = context.partition_key_range.end if context.has_partition_key_range else context.partition_key
-    period = period_code(last_key)
-    written = pack.write_report_docs(settings, context.run.run_id, period)
     return MaterializeResult(
         metadata={
             "dbt_docs": MetadataValue.path(str(page)),
             "regenerated": regenerated,
             "dbt_docs_seconds": round(seconds, 2),
             "docs_key": key,
-            "report_folder": MetadataValue.path(str(pack.report_dir(settings, period))),
-            "written": MetadataValue.json({name: str(path) for name, path in written.items()}),
         }
     )

@@ -5,6 +5,7 @@ import json
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
+from hqd.dbt import run_target_path
 from hqd.publication import files as publish
 from orchestration.assets.dbt import hqd_dbt_assets
 from orchestration.checks import outcomes_path
@@ -41,6 +42,10 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
         context.log.info(f"removed {leftover}, left by a publication that did not finish")
     last_key = context.partition_key_range.end if context.has_partition_key_range else context.partition_key
     year, quarter = period_of(last_key)
+    # the descriptions of this run's dbt build (its manifest), else those `make manifest` parsed
+    manifest = run_target_path(settings, context.run.run_id) / "manifest.json"
+    if not manifest.exists():
+        manifest = settings.dbt_target_dir / "manifest.json"
     try:
         publication = publish.publish_marts(
             settings.warehouse,
@@ -49,6 +54,7 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             assessment_year=year,
             checks=checks,
             keep_releases=settings.releases_kept,
+            descriptions=publish.descriptions_from_dbt_manifest(manifest),
         )
     except publish.PublicationBlocked as exc:
         raise Failure(str(exc)) from exc

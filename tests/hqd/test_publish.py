@@ -104,7 +104,13 @@ def test_publication_holds_exactly_the_marts(warehouse: Path, tmp_path: Path):
     assert os.readlink(publish_dir / "current") == f"releases/{pub.release_dir.name}"  # relative target
     assert (publish_dir / "current").resolve() == pub.release_dir
     assert current_publication(publish_dir) == pub
-    assert sorted(os.listdir(pub.release_dir)) == ["hqd_marts.duckdb", "manifest.json", "parquet"]
+    assert sorted(os.listdir(pub.release_dir)) == [
+        "hqd_marts.duckdb",
+        "hqd_marts.duckdb.wal",
+        "manifest.json",
+        "parquet",
+    ]
+    assert (pub.release_dir / "hqd_marts.duckdb.wal").is_symlink()  # the guard against writes, never a file
     assert sorted(os.listdir(pub.parquet_dir)) == [f"{t}.parquet" for t in MARTS]
     assert not list((publish_dir / "releases").glob(".tmp-*"))
 

@@ -22,6 +22,7 @@ def test_main_job_succeeds_and_prints_the_year(built_warehouse):
         "warehouse_quality_checks",
         "published__marts",
         "published__docs",
+        "reports__pack",
     ):
         assert f"✓ {step}" in out
     assert "✗" not in out

@@ -61,6 +61,7 @@ def test_jobs_run_each_step_once():
                 "warehouse_quality_checks",
                 "published__marts",
                 "published__docs",
+                "reports__pack",
             ]
         ), nodes
 

@@ -2,6 +2,8 @@
 -- class, points won and lost, the class average and best value, and whether the indicator is a strength
 -- (ranked in the class's top 2) or a weakness (in the class's bottom 2, or among the region's three
 -- biggest losses of points). The region's counts of first places and top-2 places ride along.
+-- Equal losses are treated alike (the methodology's one tie rule: equal values share the better rank), so
+-- every indicator that loses as many points as the third-biggest loss is a weakness, never one by its code.
 {{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
@@ -19,10 +21,10 @@ ranked as (
         avg(indicator_value) over (
             partition by assessment_year, level, class_code, indicator_code
         ) as class_average_value,
-        row_number() over (
+        rank() over (
             partition by assessment_year, region_code
-            order by points_lost desc, indicator_code asc
-        ) as loss_position,
+            order by points_lost desc
+        ) as loss_rank,
         sum(case when is_ranked_first then 1 else 0 end) over (
             partition by assessment_year, region_code
         ) as region_indicators_ranked_first,
@@ -39,7 +41,7 @@ flagged as (
         *,
         is_in_class_top_two as is_strength,
         rank_in_class >= peer_group_size - 1 as is_in_class_bottom_two,
-        loss_position <= 3 and points_lost > 0 as is_among_biggest_losses
+        loss_rank <= 3 and points_lost > 0 as is_among_biggest_losses
     from ranked
 
 ),

@@ -1,26 +1,44 @@
 -- Quarterly monitoring (季度监测) and 红黄蓝 warnings: for each region, assessed indicator and quarter, the
 -- year-to-date value against the pro-rata target (序时进度). A flow's annual target is pro-rated by
 -- quarter / 4; a stock's or rate's applies as is. Half-year evaluation (半年评估) is the Q2 rows.
+-- Runs of warnings follow the region's lineage (int_region_lineage): a recoded region continues its
+-- predecessor's run (海门市 320684 → 海门区 320614). A quarter without a target or a value is not evaluated:
+-- neither warned nor cleared, and it ends a run, since nothing shows the region was still behind.
 {{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
-{#- an incremental run starts at quarter 1 of a year and carries each run of warnings in from the quarter before -#}
+{#- an incremental run starts at quarter 1 of a year and carries each run of warnings in from the quarter before,
+    matched by lineage, so a run crosses a recode at a year boundary as it does in a full build -#}
 {%- set carry_in = is_incremental() %}
 {%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}
 {%- set carried_quarters = "case when warning_island = " ~ range_start
     ~ " and carried_is_warning then carried_warning_quarters else 0 end" if carry_in else "0" %}
 with
 
+lineage as (
+
+    select * from {{ ref('int_region_lineage') }}
+
+),
+
 {% if carry_in -%}
+previous_quarter as (
+
+    select * from {{ this }}
+    where assessment_year = {{ range_start // 4 - 1 }} and quarter = 4
+
+),
+
 carried as (
 
     select
-        region_code,
-        indicator_code,
-        assessment_year * 4 + quarter as quarter_sequence,
-        is_warning,
-        consecutive_warning_quarters,
-        warning_since_period_code
-    from {{ this }}
-    where assessment_year = {{ range_start // 4 - 1 }} and quarter = 4
+        lineage.lineage_code,
+        previous_quarter.indicator_code,
+        previous_quarter.assessment_year * 4 + previous_quarter.quarter as quarter_sequence,
+        previous_quarter.is_warning,
+        previous_quarter.consecutive_warning_quarters,
+        previous_quarter.warning_since_period_code
+    from previous_quarter
+    inner join lineage
+        on previous_quarter.region_code = lineage.region_code
 
 ),
 
@@ -75,12 +93,15 @@ grid as (
         assessed.assessment_year,
         quarters.quarter,
         assessed.region_code,
+        lineage.lineage_code,
         assessed.level,
         assessed.class_code,
         assessed.indicator_code,
         assessed.direction,
         assessed.accumulation
     from assessed
+    inner join lineage
+        on assessed.region_code = lineage.region_code
     cross join quarters
 
 ),
@@ -159,6 +180,7 @@ levelled as (
 
     select
         *,
+        shortfall_pct is not null as is_evaluated,
         case
             when shortfall_pct > red_shortfall_pct then 'red'
             when shortfall_pct > yellow_shortfall_pct then 'yellow'
@@ -182,21 +204,21 @@ runs as (
         {% endif -%}
         levelled.warning_level <> 'none' as is_warning,
         coalesce(lag(levelled.warning_level <> 'none') over (
-            partition by levelled.region_code, levelled.indicator_code order by levelled.quarter_sequence
+            partition by levelled.lineage_code, levelled.indicator_code order by levelled.quarter_sequence
         ){% if carry_in %}, carried.is_warning{% endif %}) as was_warning_last_quarter,
         coalesce(lag(levelled.quarter_sequence) over (
-            partition by levelled.region_code, levelled.indicator_code order by levelled.quarter_sequence
+            partition by levelled.lineage_code, levelled.indicator_code order by levelled.quarter_sequence
         ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence,
         -- consecutive warned quarters form an island of constant (sequence - row number)
         levelled.quarter_sequence - row_number() over (
-            partition by levelled.region_code, levelled.indicator_code, levelled.warning_level <> 'none'
+            partition by levelled.lineage_code, levelled.indicator_code, levelled.warning_level <> 'none'
             order by levelled.quarter_sequence
         ) as warning_island
     from levelled
     {% if carry_in -%}
         left join carried
             on
-                levelled.region_code = carried.region_code
+                levelled.lineage_code = carried.lineage_code
                 and levelled.indicator_code = carried.indicator_code
     {% endif %}
 
@@ -229,7 +251,7 @@ final as (
         cast(case
             when is_warning
                 then row_number() over (
-                        partition by region_code, indicator_code, is_warning, warning_island
+                        partition by lineage_code, indicator_code, is_warning, warning_island
                         order by quarter_sequence
                     ) + {{ carried_quarters }}
             else 0
@@ -241,13 +263,16 @@ final as (
             {% endif -%}
             when is_warning
                 then first_value(period_code) over (
-                        partition by region_code, indicator_code, is_warning, warning_island
+                        partition by lineage_code, indicator_code, is_warning, warning_island
                         order by quarter_sequence
                     )
         end as warning_since_period_code,
-        not is_warning
+        is_evaluated
+        and not is_warning
         and coalesce(was_warning_last_quarter, false)
-        and previous_quarter_sequence = quarter_sequence - 1 as is_cleared
+        and previous_quarter_sequence = quarter_sequence - 1 as is_cleared,
+        -- last, where an incremental run's append_new_columns adds it to an existing table
+        is_evaluated
     from runs
 
 )
