@@ -19,12 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 
 from hqd import quality
 
 PAGE_NAME = "quality.html"
+TIMEZONE = ZoneInfo("Asia/Shanghai")  # the office's time, as the report pack prints it
 TEMPLATE = "quality.html.j2"
 
 LAYERS = {
@@ -329,8 +331,8 @@ def page_view(
     layer_order = {key: i for i, key in enumerate(LAYERS)}
     views = [suite_view(suite, records.get(name)) for name, suite in suites.items()]
     views.sort(key=lambda v: (layer_order.get(v.layer, len(layer_order)), v.name))
-    when = generated_at or datetime.datetime.now().astimezone()
-    return PageView(views, run_id, period, when.strftime("%Y-%m-%d %H:%M %Z").strip())
+    when = (generated_at or datetime.datetime.now(TIMEZONE)).astimezone(TIMEZONE)
+    return PageView(views, run_id, period, when.strftime("%Y-%m-%d %H:%M 北京时间"))
 
 
 # ---------------------------------------------------------------------------------------------------- writing

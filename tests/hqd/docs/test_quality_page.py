@@ -214,3 +214,11 @@ def test_the_page_loads_nothing_and_prints_on_a4(tmp_path: Path, suites_dir: Pat
     assert dbt_docs.fetched_urls(text) == []
     assert "<script" not in text and "@import" not in text
     assert "@page { size: A4" in text and "@media print" in text
+
+
+def test_the_generation_time_is_beijing_time(outcomes):
+    import datetime
+
+    utc_midnight = datetime.datetime(2025, 3, 15, 0, 30, tzinfo=datetime.UTC)
+    view = quality_page.page_view(outcomes, suites={}, generated_at=utc_midnight)
+    assert view.generated_at == "2025-03-15 08:30 北京时间"
