@@ -69,20 +69,47 @@ options as (
 ),
 
 -- one improvement per indicator: the larger gain; on equal gains the less demanding value
+ranked_options as (
+
+    select
+        *,
+        row_number() over (
+            partition by assessment_year, region_code, indicator_code
+            order by
+                points_gained desc,
+                case when direction = 'lower' then -improved_value else improved_value end asc
+        ) as option_position
+    from options
+
+),
+
 improvements as (
 
-    select * from (
-        select
-            *,
-            row_number() over (
-                partition by assessment_year, region_code, indicator_code
-                order by
-                    points_gained desc,
-                    case when direction = 'lower' then -improved_value else improved_value end asc
-            ) as option_position
-        from options
-    ) as ranked_options
+    select * from ranked_options
     where option_position = 1
+
+),
+
+last_first_tier as (
+
+    select
+        *,
+        row_number() over (
+            partition by assessment_year, level, class_code order by rank_in_class desc
+        ) as position_from_last
+    from assessments
+    where tier = 1 and not is_vetoed
+
+),
+
+last_advanced as (
+
+    select
+        *,
+        row_number() over (
+            partition by assessment_year, class_code order by position_among_eligible desc
+        ) as position_from_last
+    from advanced
 
 ),
 
@@ -116,15 +143,7 @@ rivals as (
         rival.indicators_ranked_first as rival_indicators_ranked_first,
         region.is_vetoed as is_blocked_by_veto
     from assessments as region
-    inner join (
-        select
-            *,
-            row_number() over (
-                partition by assessment_year, level, class_code order by rank_in_class desc
-            ) as position_from_last
-        from assessments
-        where tier = 1 and not is_vetoed
-    ) as rival
+    inner join last_first_tier as rival
         on
             region.assessment_year = rival.assessment_year
             and region.level = rival.level
@@ -143,14 +162,7 @@ rivals as (
         rival_assessment.indicators_ranked_first as rival_indicators_ranked_first,
         region.is_vetoed as is_blocked_by_veto
     from assessments as region
-    inner join (
-        select
-            *,
-            row_number() over (
-                partition by assessment_year, class_code order by position_among_eligible desc
-            ) as position_from_last
-        from advanced
-    ) as rival
+    inner join last_advanced as rival
         on
             region.assessment_year = rival.assessment_year
             and region.class_code = rival.class_code
@@ -229,10 +241,8 @@ flagged as (
             or (all_points_gained = points_needed and wins_tie_in_total)
         ) as is_goal_reachable,
         -- the goal was not yet reached before this step
-        not (
-            cumulative_points_gained - points_gained > points_needed
-            or (cumulative_points_gained - points_gained = points_needed and wins_tie_in_total)
-        ) as is_needed_step
+        cumulative_points_gained - points_gained < points_needed
+        or (cumulative_points_gained - points_gained = points_needed and not wins_tie_in_total) as is_needed_step
     from steps
 
 ),

@@ -60,28 +60,20 @@ regions as (
 ),
 
 -- each region beside every other region of its peer group (a class holds at most a few dozen regions)
-others as (
+pairs as (
 
     select
         region.assessment_year,
         region.region_code,
         region.indicator_code,
-        case when region.direction = 'lower' then min(other.indicator_value) else max(other.indicator_value) end
-            as others_best_value,
-        case when region.direction = 'lower' then max(other.indicator_value) else min(other.indicator_value) end
-            as others_worst_value,
-        -- the nearest better value: the worst of those strictly better than the region's own (of every reported
-        -- value when its own is missing, since a missing value ranks last)
+        region.direction,
+        other.indicator_value as other_value,
+        -- a missing own value ranks after every reported one
         case
-            when region.direction = 'lower' then max(case
-                when region.indicator_value is null or other.indicator_value < region.indicator_value
-                    then other.indicator_value
-            end)
-            else min(case
-                when region.indicator_value is null or other.indicator_value > region.indicator_value
-                    then other.indicator_value
-            end)
-        end as next_rank_value
+            when region.indicator_value is null then other.indicator_value is not null
+            when region.direction = 'lower' then other.indicator_value < region.indicator_value
+            else other.indicator_value > region.indicator_value
+        end as is_other_better
     from regions as region
     left join regions as other
         on
@@ -90,7 +82,24 @@ others as (
             and region.class_code = other.class_code
             and region.indicator_code = other.indicator_code
             and region.region_code <> other.region_code
-    group by region.assessment_year, region.region_code, region.indicator_code, region.direction
+
+),
+
+others as (
+
+    select
+        assessment_year,
+        region_code,
+        indicator_code,
+        case when direction = 'lower' then min(other_value) else max(other_value) end as others_best_value,
+        case when direction = 'lower' then max(other_value) else min(other_value) end as others_worst_value,
+        -- the nearest better value: the worst of those strictly better than the region's own
+        case
+            when direction = 'lower' then max(case when is_other_better then other_value end)
+            else min(case when is_other_better then other_value end)
+        end as next_rank_value
+    from pairs
+    group by assessment_year, region_code, indicator_code, direction
 
 ),
 
@@ -230,8 +239,9 @@ pivoted as (
 final as (
 
     select
-        {{ hqd.composite_key(['with_others.assessment_year', 'with_others.region_code', 'with_others.indicator_code']) }}
-            as region_gap_key,
+        {{ hqd.composite_key([
+            'with_others.assessment_year', 'with_others.region_code', 'with_others.indicator_code'
+        ]) }} as region_gap_key,
         with_others.assessment_year,
         with_others.region_code,
         with_others.level,
