@@ -263,14 +263,14 @@ final as (
         scoring_method,
         indicator_value,
         improvement_basis,
-        improved_value,
+        cast(improved_value as {{ hqd.type_measure() }}) as improved_value,
         cast(points_gained as {{ hqd.type_measure() }}) as points_gained,
         cast(cumulative_points_gained as {{ hqd.type_measure() }}) as cumulative_points_gained,
         cast(points_needed as {{ hqd.type_measure() }}) as points_needed,
         is_goal_reachable,
-        region_total_score,
+        cast(region_total_score as {{ hqd.type_measure() }}) as region_total_score,
         rival_region_code,
-        rival_total_score
+        cast(rival_total_score as {{ hqd.type_measure() }}) as rival_total_score
     from flagged
     where not is_goal_reachable or is_needed_step
 

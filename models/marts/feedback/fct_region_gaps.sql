@@ -257,10 +257,10 @@ final as (
         with_others.peer_group_size,
         with_others.score_points as points_won,
         with_others.points_lost,
-        with_others.next_rank_value,
+        cast(with_others.next_rank_value as {{ hqd.type_measure() }}) as next_rank_value,
         cast(pivoted.next_rank_in_class as integer) as next_rank_in_class,
         cast(pivoted.next_rank_points_gained as {{ hqd.type_measure() }}) as next_rank_points_gained,
-        with_others.peer_best_value as rank_one_value,
+        cast(with_others.peer_best_value as {{ hqd.type_measure() }}) as rank_one_value,
         cast(pivoted.rank_one_points_gained as {{ hqd.type_measure() }}) as rank_one_points_gained,
         with_others.target_value,
         cast(pivoted.target_points_gained as {{ hqd.type_measure() }}) as target_points_gained
