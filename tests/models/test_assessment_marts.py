@@ -1,130 +1,23 @@
 """Scores, ranks, tiers and the advanced list, checked against an independent pandas implementation of
-DESIGN.md's formulas that reads the configuration straight from the seed files."""
+DESIGN.md's formulas that reads the configuration straight from the seed files (tests/support/assessment_model)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-OPEN_END = 9999
-
-
-def _read(rel: str) -> pd.DataFrame:
-    return pd.read_csv(SEEDS / rel, dtype={"region_code": str, "parent_code": str})
-
-
-def _by_year(frame: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-    frame = frame.assign(year_to=frame["year_to"].fillna(OPEN_END))
-    out = frame.merge(pd.DataFrame({"assessment_year": years}), how="cross")
-    return out[(out["assessment_year"] >= out["year_from"]) & (out["assessment_year"] <= out["year_to"])]
+from tests.support import assessment_model as model
 
 
 @pytest.fixture(scope="module")
 def expected(built_warehouse) -> dict[str, pd.DataFrame]:
-    years = _read("config/assessment_years.csv")["assessment_year"].tolist()
-    regions = _read("reference/regions.csv")
-    regions["valid_to_year"] = regions["valid_to_year"].fillna(OPEN_END)
-    region_years = regions.merge(pd.DataFrame({"assessment_year": years}), how="cross")
-    region_years = region_years[
-        (region_years["assessment_year"] >= region_years["valid_from_year"])
-        & (region_years["assessment_year"] <= region_years["valid_to_year"])
-    ]
-    city_classes = _by_year(_read("config/region_classes.csv"), years)[["region_code", "assessment_year", "class_code"]]
-    region_years = region_years.merge(
-        city_classes.rename(columns={"region_code": "parent_code"}), on=["parent_code", "assessment_year"], how="left"
-    ).merge(city_classes, on=["region_code", "assessment_year"], how="left", suffixes=("_parent", ""))
-    region_years["class_code"] = region_years["class_code"].fillna(region_years["class_code_parent"])
-
-    rules = _by_year(_read("config/indicator_rules.csv"), years)
-    indicators = _read("reference/indicators.csv")[["indicator_code", "direction"]]
-    grid = (
-        region_years[["assessment_year", "region_code", "level", "class_code"]]
-        .merge(rules, on=["assessment_year", "level", "class_code"])
-        .merge(indicators, on="indicator_code")
-    )
     values = built_warehouse.query(
         "select region_code, indicator_code, assessment_year, cast(indicator_value as double) as x "
         "from marts.fct_indicator_values where is_current and period_type = 'year'"
     )
-    grid = grid.merge(values, on=["region_code", "indicator_code", "assessment_year"], how="left")
-
-    def score_group(g: pd.DataFrame) -> pd.DataFrame:
-        g = g.copy()
-        lower = g["direction"].iloc[0] == "lower"
-        x = g["x"]
-        better = (lambda a, b: a < b) if lower else (lambda a, b: a > b)
-        reported = x.dropna().to_numpy()
-        # rank = 1 + number of strictly better reported values; missing after all reported ones
-        g["rank"] = [
-            len(reported) + 1 if np.isnan(v) else 1 + int(sum(better(r, v) for r in reported)) for v in x.to_numpy()
-        ]
-        w = g["weight"]
-        method = g["scoring_method"].iloc[0]
-        if method == "efficacy":
-            best, worst = (reported.min(), reported.max()) if lower else (reported.max(), reported.min())
-            xh = g["satisfactory_value"].fillna(best)
-            xs = g["not_allowed_value"].fillna(worst)
-            d = np.where(xh == xs, 100.0, 60 + 40 * (x - xs) / (xh - xs).replace(0, np.nan))
-            points = w * np.clip(d, 0, 100) / 100
-        elif method == "target":
-            t = g["target_value"]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = (t / x) if lower else (x / t)
-            met = (x <= t) if lower else (x >= t)
-            undefined = (x == 0) if lower else (t == 0)
-            r = np.where(undefined, met.astype(float), r)
-            points = w * np.clip(r, 0, 1)
-        elif method == "target_binary":
-            met = (x <= g["target_value"]) if lower else (x >= g["target_value"])
-            points = np.where(met, w, 0.0)
-        else:  # rank
-            points = w * np.maximum(0, 1 - 0.05 * (g["rank"] - 1))
-        g["points"] = np.where(x.isna(), 0.0, points)
-        return g
-
-    keys = ["assessment_year", "level", "class_code", "indicator_code"]
-    scored = pd.concat([score_group(g) for _, g in grid.groupby(keys)], ignore_index=True)
-
-    adjustments = _read("config/adjustments.csv")
-    adj = (
-        adjustments.assign(
-            bonus=np.where(adjustments["adjustment_type"] == "bonus", adjustments["points"], 0.0),
-            deduction=np.where(
-                adjustments["adjustment_type"].isin(["deduction", "provisional_deduction"]), adjustments["points"], 0.0
-            ),
-            veto=adjustments["adjustment_type"] == "veto",
-        )
-        .groupby(["assessment_year", "region_code"], as_index=False)[["bonus", "deduction", "veto"]]
-        .agg({"bonus": "sum", "deduction": "sum", "veto": "max"})
-    )
-    scored["first"] = (scored["rank"] == 1) & scored["x"].notna()
-    totals = (
-        scored.groupby(["assessment_year", "region_code", "level", "class_code"], as_index=False)
-        .agg(points=("points", "sum"), firsts=("first", "sum"))
-        .merge(adj, on=["assessment_year", "region_code"], how="left")
-    )
-    totals[["bonus", "deduction"]] = totals[["bonus", "deduction"]].fillna(0.0)
-    totals["veto"] = totals["veto"].fillna(False).astype(bool)
-    totals["total"] = totals["points"] + totals["bonus"] - totals["deduction"]
-    totals = totals.sort_values(
-        ["assessment_year", "level", "class_code", "total", "firsts", "region_code"],
-        ascending=[True, True, True, False, False, True],
-    )
-    totals["rank_in_class"] = totals.groupby(["assessment_year", "level", "class_code"]).cumcount() + 1
-    quotas = _by_year(_read("config/tier_quotas.csv"), years)
-    totals = totals.merge(quotas, on=["assessment_year", "level", "class_code"])
-    totals = totals.sort_values(["assessment_year", "level", "class_code", "veto", "rank_in_class"])
-    position = totals.groupby(["assessment_year", "level", "class_code"]).cumcount() + 1
-    totals["tier"] = np.select(
-        [position <= totals["first_tier_count"], position <= totals["first_tier_count"] + totals["second_tier_count"]],
-        [1, 2],
-        3,
-    )
-    return {"scores": scored, "totals": totals}
+    scored = model.score(model.assessment_grid(values))
+    return {"scores": scored, "totals": model.totals(scored)}
 
 
 def test_every_indicator_score_matches_the_independent_formula(built_warehouse, expected):

@@ -1,7 +1,7 @@
 -- One row per assessed (year, region, indicator): the value, how it was scored and the points it earned,
 -- within its peer group (same year, level and class). A region with no usable value scores 0, ranks last and
 -- is flagged; nothing is imputed. The efficacy base and span and the rank step come with the year's rules
--- (scoring_parameters through int_indicator_rules_by_year).
+-- (scoring_parameters through int_indicator_rules_by_year). How a value scores: macros/scoring.sql.
 {{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
@@ -80,11 +80,7 @@ bounds as (
         *,
         coalesce(satisfactory_value, peer_best_value) as satisfactory_value_used,
         coalesce(not_allowed_value, peer_worst_value) as not_allowed_value_used,
-        case
-            when target_value is null or indicator_value is null then null
-            when direction = 'lower' then indicator_value <= target_value
-            else indicator_value >= target_value
-        end as is_target_met
+        {{ hqd.is_target_met('indicator_value') }} as is_target_met
     from peer_stats
 
 ),
@@ -93,29 +89,10 @@ coefficients as (
 
     select
         *,
-        -- 功效系数 d = base + span (x - x_s) / (x_h - x_s) (60 + 40 in the reference); the same formula
-        -- serves lower-is-better because x_h is then the smaller bound. Kept within [0, 100] when fixed
-        -- bounds are exceeded.
-        case
-            when scoring_method <> 'efficacy' or indicator_value is null then null
-            when satisfactory_value_used = not_allowed_value_used then 100
-            else greatest(0, least(
-                    100,
-                    efficacy_base + efficacy_span * {{ hqd.divide(
-                        "indicator_value - not_allowed_value_used",
-                        "satisfactory_value_used - not_allowed_value_used"
-                    ) }}
-                ))
-        end as efficacy_coefficient,
-        -- completion ratio; where it is undefined (zero target, or zero value for lower-is-better)
-        -- the target counts as met when the value is on the right side of it
-        case
-            when scoring_method <> 'target' or indicator_value is null then null
-            when direction = 'lower' and indicator_value = 0 then case when is_target_met then 1 else 0 end
-            when direction = 'lower' then greatest(0, least(1, {{ hqd.divide("target_value", "indicator_value") }}))
-            when target_value = 0 then case when is_target_met then 1 else 0 end
-            else greatest(0, least(1, {{ hqd.divide("indicator_value", "target_value") }}))
-        end as completion_ratio
+        -- the formula's one home is macros/scoring.sql (the gap marts re-score with it)
+        {{ hqd.efficacy_coefficient('indicator_value', 'satisfactory_value_used', 'not_allowed_value_used') }}
+            as efficacy_coefficient,
+        {{ hqd.completion_ratio('indicator_value') }} as completion_ratio
     from bounds
 
 ),
@@ -124,13 +101,9 @@ scored as (
 
     select
         *,
-        case
-            when indicator_value is null then 0
-            when scoring_method = 'efficacy' then {{ hqd.divide("weight * efficacy_coefficient", "100") }}
-            when scoring_method = 'target' then weight * completion_ratio
-            when scoring_method = 'target_binary' then case when is_target_met then weight else 0 end
-            when scoring_method = 'rank' then weight * greatest(0, 1 - rank_step * (rank_in_class - 1))
-        end as score_points_exact
+        {{ hqd.score_points(
+            'indicator_value', 'rank_in_class', 'satisfactory_value_used', 'not_allowed_value_used'
+        ) }} as score_points_exact
     from coefficients
 
 ),
