@@ -35,6 +35,8 @@ def test_each_report_reads_what_it_shows():
         "fct_region_assessment",
         "fct_region_feedback",
         "fct_indicator_scores",
+        "fct_region_gaps",
+        "fct_region_gap_plans",
         "fct_monitoring_warnings",
         "fct_department_lines",
         "dim_region",
