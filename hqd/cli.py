@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -185,7 +186,8 @@ def _run(period, year, warehouse, landing_dir, publish_dir, generate, full_refre
     current = settings.publish_dir / "current"
     console.print(
         f"published for BI: [bold]{current / 'hqd_marts.duckdb'}[/] (read-only) and {current / 'parquet'}/; "
-        f"quality report: {settings.data_docs_dir / 'index.html'}"
+        f"quality report: {settings.quality_dir / 'quality.html'}; "
+        f"dbt docs: {settings.publish_dir / 'docs' / 'dbt-docs.html'}"
     )
     pack_index = settings.reports_dir / period_code(key) / "index.html"
     if pack_index.exists():
@@ -397,6 +399,7 @@ def report(
     """Write the report pack of a period from the current publication (点对点反馈 letters and the province
     overview for a Q4 period, the warnings notice for any quarter, an index) into <reports_dir>/<YYYY>Q<q>/,
     replacing that period's previous pack, and print where it is. Reads only the published release."""
+    from hqd.docs.report_folder import write_report_docs
     from hqd.publication.files import CURRENT_LINK, DUCKDB_FILE
     from hqd.reports import ReportPackError, build_report_pack
 
@@ -414,7 +417,9 @@ def report(
         console.print(f"[bold red]nothing published yet[/] ({published}): run `hqd run` (make run) first")
         raise typer.Exit(FAILED)
     try:
-        pack = build_report_pack(published, settings.reports_dir, year=pack_year, quarter=quarter)
+        # the latest quality page and the published dbt docs go beside the reports, as in a run
+        docs = partial(write_report_docs, settings)
+        pack = build_report_pack(published, settings.reports_dir, year=pack_year, quarter=quarter, extra_pages=[docs])
     except ReportPackError as exc:
         console.print(f"[bold red]no report pack[/]: {exc}")
         raise typer.Exit(CONFIG_ERROR) from None
@@ -440,8 +445,10 @@ def check_config_command() -> None:
 @app.command()
 def quality(warehouse: WarehouseOpt = None) -> None:
     """Run every Great Expectations suite (expectations/) on the warehouse, outside a job; print each suite's
-    outcome and write the Data Docs ($HQD_DATA_DOCS_DIR). Exit 1 if a blocking suite failed."""
+    outcome and write the quality page ($HQD_QUALITY_DIR/quality.html) and GE's Data Docs ($HQD_DATA_DOCS_DIR,
+    which need a network for their styles). Exit 1 if a blocking suite failed."""
     from hqd import quality as gate
+    from hqd.docs import quality_page
 
     settings = _settings(warehouse=warehouse)
     started = time.perf_counter()
@@ -454,9 +461,8 @@ def quality(warehouse: WarehouseOpt = None) -> None:
         )
         for failure in outcome.failed_outcomes:
             console.print(f"         {failure.describe()}")
-    console.print(
-        f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; data docs: {settings.data_docs_dir}"
-    )
+    page = quality_page.write_quality_page(outcomes, settings.quality_dir / quality_page.PAGE_NAME)
+    console.print(f"{len(outcomes)} suites in {time.perf_counter() - started:.1f} s; quality page: {page}")
     raise typer.Exit(OK if gate.gate_passed(outcomes) else FAILED)
 
 

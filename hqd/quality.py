@@ -478,6 +478,36 @@ def gate_passed(outcomes: Sequence[SuiteOutcome]) -> bool:
     return not any(o.blocking_failed for o in outcomes)
 
 
+# ---------------------------------------------------------------------------------------------------- run record
+
+
+def run_outcomes_path(quality_dir: Path, run_id: str) -> Path:
+    """The JSON file in which a run's checks record their suites' outcomes (read by the publication step and
+    the quality page)."""
+    return Path(quality_dir) / "runs" / f"{run_id}.json"
+
+
+def suite_record(outcome: SuiteOutcome) -> dict[str, Any]:
+    """Everything the quality page shows about one suite, JSON-able: the suite's own description and the GE
+    validation result as GE serialises it (None when the query failed: `error` says why)."""
+    meta = outcome.suite.get("meta", {}) if outcome.suite else {}
+    return {
+        "suite": outcome.suite_name,
+        "asset": outcome.asset,
+        "severity": outcome.severity,
+        "notes": outcome.suite.get("notes", "") if outcome.suite else "",
+        "key_columns": list(meta.get("key_columns") or []),
+        "success": outcome.success,
+        "blocking_failed": outcome.blocking_failed,
+        "evaluated": outcome.evaluated,
+        "failed": outcome.failed,
+        "rows_validated": outcome.rows_validated,
+        "seconds": round(outcome.seconds, 3),
+        "error": outcome.error,
+        "validation": outcome.result.to_json_dict() if outcome.result is not None else None,
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- data docs
 
 

@@ -1,9 +1,14 @@
 """Great Expectations suites (expectations/*.json) as Dagster asset checks.
 
 One multi-asset check runs every suite whose asset is in the run, reports each as the check `ge_<suite>` of
-its asset with the results as metadata, writes the outcomes for the publication step, and builds the Data
-Docs. A suite with any blocking expectation is a blocking check: its failure stops everything downstream,
-publication included; a failure of warning expectations only is reported with WARN severity.
+its asset with the results as metadata, writes the outcomes (with each suite's GE validation result) for the
+publication step, and writes the quality page of the run (every suite, offline: hqd.docs.quality_page) to
+<quality_dir>/quality.html. A suite with any blocking expectation is a blocking check: its failure stops
+everything downstream, publication included; a failure of warning expectations only is reported with WARN
+severity.
+
+Great Expectations' own Data Docs are not built by the job: they fetch their styles and scripts from public CDNs
+and are blank on a closed network; `hqd quality` still writes them for whoever has a network.
 """
 
 import json
@@ -21,6 +26,8 @@ from dagster import (
 )
 
 from hqd import quality, warehouse
+from hqd.docs import quality_page
+from orchestration.partitions import period_code
 from orchestration.resources import HqdSettings, RunLock
 
 
@@ -63,7 +70,12 @@ CHECK_SPECS = {**RAW_SPECS, **WAREHOUSE_SPECS}
 
 
 def outcomes_path(quality_dir: Path, run_id: str) -> Path:
-    return quality_dir / "runs" / f"{run_id}.json"
+    return quality.run_outcomes_path(quality_dir, run_id)
+
+
+def quality_page_path(quality_dir: Path) -> Path:
+    """The quality page of the latest run that ran checks (replaced atomically by each check step)."""
+    return quality_dir / quality_page.PAGE_NAME
 
 
 def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: dict, stage: str):
@@ -91,6 +103,7 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
                 "blocking": suite_is_blocking(SUITES[outcome.suite_name]),
                 "all_expectations_passed": outcome.success,
                 "detail": f"{outcome.failed} of {outcome.evaluated} expectations failed",
+                "result": quality.suite_record(outcome),
             }
         )
         yield AssetCheckResult(
@@ -100,12 +113,24 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
             severity=AssetCheckSeverity.ERROR if outcome.blocking_failed else AssetCheckSeverity.WARN,
             metadata={
                 **outcome.metadata(),
-                "data_docs": MetadataValue.path(str(settings.data_docs_dir / "index.html")),
+                "quality_page": MetadataValue.path(str(quality_page_path(settings.quality_dir))),
             },
         )
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    if stage == "warehouse":
-        quality.build_data_docs(outcomes, settings.data_docs_dir)
+    path.write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")
+    # after each step, so that a run stopped later (a dbt failure) still has the page of what was checked
+    quality_page.write_quality_page(
+        [r["result"] for r in record if "result" in r],
+        quality_page_path(settings.quality_dir),
+        run_id=context.run.run_id,
+        period=_period(context),
+    )
+
+
+def _period(context: AssetCheckExecutionContext) -> str:
+    """The run's quarter (2024Q4), or '' for a run without a partition."""
+    if not context.has_partition_key and not context.has_partition_key_range:
+        return ""
+    return period_code(context.partition_key_range.end if context.has_partition_key_range else context.partition_key)
 
 
 @multi_asset_check(specs=list(RAW_SPECS.values()), can_subset=True, name="raw_quality_checks")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from orchestration.assets.dbt import hqd_dbt_assets
+from orchestration.assets.docs import published_docs
 from orchestration.assets.landing import raw_submissions
 from orchestration.assets.publication import published_marts
 from orchestration.assets.reports import report_pack
@@ -19,7 +20,7 @@ from orchestration.sensors import landing_files_sensor
 def make_definitions(hqd: HqdSettings | None = None, loggers: dict | None = None) -> Definitions:
     hqd = hqd or HqdSettings()
     return Definitions(
-        assets=[raw_submissions, hqd_dbt_assets, published_marts, report_pack],
+        assets=[raw_submissions, hqd_dbt_assets, published_marts, published_docs, report_pack],
         asset_checks=[raw_quality_checks, warehouse_quality_checks],
         jobs=[annual_assessment_job, quarterly_monitoring_job, engine_build_job],
         schedules=[annual_assessment_schedule, quarterly_monitoring_schedule],

@@ -6,6 +6,7 @@ from dagster import AssetSelection, define_asset_job
 from orchestration.checks import warehouse_quality_checks
 
 RAW = AssetSelection.groups("landing")
+# the publication and what follows it (dbt docs, report folder): they read the embedded warehouse
 PUBLICATION = AssetSelection.groups("publication")
 REPORTS = AssetSelection.groups("reports")
 DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS
@@ -15,7 +16,7 @@ annual_assessment_job = define_asset_job(
     selection=AssetSelection.all(),
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
-        "marts, publication, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
+        "marts, publication, dbt docs, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
         "assessment of 2023."
     ),
     tags={"hqd/kind": "assessment"},

@@ -22,6 +22,7 @@ class HqdSettings(ConfigurableResource):
     publish_dir: str | None = None
     quality_dir: str | None = None
     data_docs_dir: str | None = None
+    reports_dir: str | None = None
     target: str | None = None
     landing_settle_seconds: float | None = None
 

@@ -121,7 +121,8 @@ class PublicationBlocked(RuntimeError):
         super().__init__(
             f"publication withheld: {len(self.failed)} blocking check(s) failed: {names}. Everything landed and "
             "staged; the previous publication is untouched. The failed expectations (with the file, sheet, row and "
-            "column of the first rows) are listed with each check and in the Data Docs: correct the submission "
+            "column of the first rows) are listed with each check and on the run's quality page (quality.html in the "
+            "quality folder): correct the submission "
             "(a corrected file supersedes) or, if the rule is wrong, the suite in expectations/, then run again"
         )
 

@@ -1,10 +1,15 @@
 """The report pack (hqd.reports) as an asset after publication: the office's documents for the run's period,
-made from the release that was just published, never from the writer's warehouse."""
+made from the release that was just published, never from the writer's warehouse. The folder also gets the run's
+quality page and the published dbt docs (hqd.docs.report_folder), which its index links."""
+
+from functools import partial
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
+from hqd.docs.report_folder import write_report_docs
 from hqd.publication.files import CURRENT_LINK, DUCKDB_FILE
 from hqd.reports import ReportPackError, build_report_pack
+from orchestration.assets.docs import published_docs
 from orchestration.assets.publication import published_marts
 from orchestration.partitions import PERIODS, period_of
 from orchestration.resources import HqdSettings
@@ -12,7 +17,7 @@ from orchestration.resources import HqdSettings
 
 @asset(
     key=["reports", "pack"],
-    deps=[published_marts],
+    deps=[published_marts, published_docs],
     group_name="reports",
     description=(
         "点对点反馈 letters, the province overview and the warnings notice as static HTML: "
@@ -34,7 +39,8 @@ def report_pack(context: AssetExecutionContext, hqd: HqdSettings):
     for key in keys:  # a backfill writes each period's pack; each is a second or two
         year, quarter = period_of(key)
         try:
-            pack = build_report_pack(published, settings.reports_dir, year=year, quarter=quarter)
+            docs = partial(write_report_docs, settings, run_id=context.run.run_id, period=f"{year}Q{quarter}")
+            pack = build_report_pack(published, settings.reports_dir, year=year, quarter=quarter, extra_pages=[docs])
         except ReportPackError as exc:
             raise Failure(f"report pack for {year}Q{quarter}: {exc}") from exc
         context.log.info(

@@ -21,13 +21,15 @@ def test_main_job_succeeds_and_prints_the_year(built_warehouse):
         "hqd_dbt_assets",
         "warehouse_quality_checks",
         "published__marts",
+        "published__docs",
         "reports__pack",
     ):
         assert f"✓ {step}" in out
     assert "✗" not in out
     assert "materialised published/marts" in out
     assert (built_warehouse.root / "published" / "current" / "hqd_marts.duckdb").exists()
-    assert (built_warehouse.root / "data_docs" / "index.html").exists()
+    assert (built_warehouse.root / "quality" / "quality.html").exists()
+    assert f"quality report: {built_warehouse.root / 'quality' / 'quality.html'}" in out.replace("\n", "")
     assert "landed = accepted + rejected" in out and "NO" not in out
     assert "2023年度 设区市 — tiers by class" in out
     assert "2023年度 高质量发展先进县(市、区): 18" in out

@@ -25,6 +25,9 @@ def test_assets_are_keyed_and_grouped_by_dbt_folder():
     assert groups["marts/fct_monitoring_warnings"] == "marts_monitoring"
     assert groups["config/indicator_rules"] == "seeds_config"
     assert groups["published/marts"] == "publication"
+    # dbt docs after the publication, in its group (so the engine job, which never publishes, leaves it out)
+    assert groups["published/docs"] == "publication"
+    assert set(graph.get(AssetKey(["published", "docs"])).parent_keys) == {AssetKey(["published", "marts"])}
     # dbt reads the ingest asset: the source landing.submissions is the same asset
     assert AssetKey(["raw", "submissions"]) in graph.get(AssetKey(["staging", "stg_landing__submissions"])).parent_keys
     marts = {k for k in groups if k.startswith("marts/")}
@@ -57,6 +60,7 @@ def test_jobs_run_each_step_once():
                 "hqd_dbt_assets",
                 "warehouse_quality_checks",
                 "published__marts",
+                "published__docs",
                 "reports__pack",
             ]
         ), nodes
@@ -72,6 +76,6 @@ def test_every_job_is_partitioned_by_quarter_over_the_configured_years():
     assert (period_code(keys[0]), period_code(keys[-1]), len(keys)) == ("2018Q1", "2024Q4", 28)
 
 
-def test_engine_job_builds_with_dbt_but_neither_runs_great_expectations_on_duckdb_nor_publishes():
+def test_engine_job_builds_with_dbt_but_neither_runs_great_expectations_on_duckdb_nor_publishes_nor_documents():
     nodes = sorted(n.name for n in defs.resolve_job_def("engine_build_job").graph.nodes)
     assert nodes == ["hqd_dbt_assets", "raw_quality_checks", "raw_submissions"]

@@ -2,6 +2,7 @@
 a reader holding the published file keeps working while a later run publishes."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
     assert (published / "current").readlink() == before_target
     assert (published / "current" / "manifest.json").read_bytes() == before_manifest
     assert reader.execute(count_sql).fetchone()[0] == rows_before
+    # the blocked run's quality page says so, and names the failing expectation and its observed maximum
+    page = (Path(copy_of_built.quality_dir) / "quality.html").read_text(encoding="utf-8")
+    assert "发布门禁：未通过" in page
+    assert 'data-suite="marts__fct_region_assessment" data-status="blocking"' in page
+    assert re.search(r'data-type="expect_column_max_to_be_between"\s+data-success="false"', page)
 
     # with the real suites the next run publishes a new release while the reader still holds the old one
     monkeypatch.setattr(checks.quality, "run_suite", real_run_suite)

@@ -13,7 +13,8 @@ def test_the_pack_follows_the_publication_in_its_own_group():
     graph = defs.resolve_asset_graph()
     node = graph.get(PACK)
     assert node.group_name == "reports"
-    assert set(node.parent_keys) == {AssetKey(["published", "marts"])}
+    # after the dbt docs, which it copies into its folder with the run's quality page
+    assert set(node.parent_keys) == {AssetKey(["published", "marts"]), AssetKey(["published", "docs"])}
     assert node.partitions_def == PERIODS
 
 
@@ -38,5 +39,5 @@ def test_the_run_materialised_the_pack_with_its_metadata(built_warehouse):
     index = built_warehouse.root / "reports" / "2024Q4" / "index.html"
     assert metadata["period"] == "2024Q4"
     assert metadata["index"] == str(index) and index.exists()
-    assert metadata["pages"] == 111  # index, overview, warnings and 108 letters
+    assert metadata["pages"] == 113  # index, overview, warnings, 108 letters, quality.html and dbt-docs.html
     assert metadata["size_mb"] > 0 and metadata["seconds"] < 30

@@ -19,6 +19,7 @@ def overrides(root: Path, *, warehouse: Path, landing: Path, target: str | None 
         publish_dir=str(root / "published"),
         quality_dir=str(root / "quality"),
         data_docs_dir=str(root / "data_docs"),
+        reports_dir=str(root / "reports"),
         target=target,
     )
 
