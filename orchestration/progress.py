@@ -30,7 +30,7 @@ class _ProgressHandler(logging.Handler):
             console.print(f"[bold red]✗ {step}[/]")
         elif kind == "ASSET_MATERIALIZATION":
             key = "/".join(event.event_specific_data.materialization.asset_key.path)
-            if key.startswith(("raw/submissions", "published/", "marts/")):
+            if key.startswith(("raw/submissions", "published/", "marts/", "reports/")):
                 console.print(f"  materialised {key}")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data

@@ -26,6 +26,8 @@ VIEWS = [
     "fct_monitoring_warnings_zh",
     "fct_region_assessment_zh",
     "fct_region_feedback_zh",
+    "fct_region_gap_plans_zh",
+    "fct_region_gaps_zh",
     "fct_rejected_submissions_zh",
 ]
 
