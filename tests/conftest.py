@@ -159,10 +159,11 @@ def spark_build(built_warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def expected_build_nodes() -> int:
-    """What one `dbt build` runs: every seed, model and data test in the manifest, and every unit test."""
+    """What one `dbt build` runs: every seed, model and data test in the manifest, every unit test, and every
+    exposure (dbt 1.11 lists exposures among a build's results)."""
     import json
 
     manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
     runnable = {"model", "seed", "test"}
     nodes = sum(1 for node in manifest["nodes"].values() if node["resource_type"] in runnable)
-    return nodes + len(manifest.get("unit_tests", {}))
+    return nodes + len(manifest.get("unit_tests", {})) + len(manifest.get("exposures", {}))
