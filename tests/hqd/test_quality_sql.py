@@ -4,6 +4,7 @@ pandas engine on the same small table: the same verdicts, counts, percentages an
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 
 from hqd import quality
+from hqd.landing.ingest import ingest_landing
 
 # six rows, each rule's failures counted by hand in EXPECTED below
 ROWS = """
@@ -188,3 +190,48 @@ def test_only_the_failing_examples_reach_python(tmp_path: Path):
     result = outcome.result.results[0].result
     assert (result["element_count"], result["unexpected_count"]) == (200003, 6)
     assert sorted(x["k"] for x in result["partial_unexpected_index_list"]) == [10, 10, 20, 20, 30]
+
+
+def _verdicts(outcomes: list[quality.SuiteOutcome]) -> list[tuple[Any, ...]]:
+    """Per expectation: verdict, severity and the counts (not the example text: pandas prints 2024.0 for 2024)."""
+    rows = []
+    for outcome in outcomes:
+        results = outcome.result.results if outcome.result is not None else []
+        for validation in results:
+            config, result = validation.expectation_config, validation.result or {}
+            counts = tuple(result.get(k) for k in ("element_count", "unexpected_count", "missing_count"))
+            severity = (config.meta or {}).get("severity", outcome.severity)
+            kwargs = repr({k: v for k, v in config.kwargs.items() if k != "batch_id"})  # only GE's batch names it
+            rows.append((outcome.suite_name, config.type, kwargs, validation.success, severity, counts))
+    return sorted(rows)
+
+
+def test_every_suite_gives_the_same_verdicts_and_counts_on_the_sample_by_both_engines(built_warehouse):
+    by_sql = quality.run_all(built_warehouse.path, build_docs=False)
+    by_pandas = quality.run_all(built_warehouse.path, build_docs=False, engine="pandas")
+    assert all(o.result.meta["batch_spec"].get("computed_in") == "duckdb" for o in by_sql)
+    assert [(o.suite_name, o.rows_validated, o.success, o.blocking_failed) for o in by_sql] == [
+        (o.suite_name, o.rows_validated, o.success, o.blocking_failed) for o in by_pandas
+    ]
+    assert _verdicts(by_sql) == _verdicts(by_pandas)
+
+
+def test_the_raw_suites_give_the_same_verdicts_on_the_messy_files_and_a_twice_landed_row(tmp_path: Path):
+    landing = Path(__file__).resolve().parents[1] / "fixtures" / "messy_submissions" / "landing"
+    shutil.copytree(landing, tmp_path / "landing")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_landing(tmp_path / "landing", con)
+    con.execute(  # a wide workbook row landed twice breaks the raw key
+        "insert into raw.submissions select * from raw.submissions "
+        "where file_name = 'd_workbook.xlsx' and column_number is not null limit 1"
+    )
+    names = [n for n, s in quality.load_suites().items() if s["meta"]["asset"].startswith("raw/")]
+    by_sql = [quality.run_suite(con, name) for name in names]
+    by_pandas = [quality.run_suite(con, name, engine="pandas") for name in names]
+    assert _verdicts(by_sql) == _verdicts(by_pandas)
+    (key,) = [o for o in by_sql if o.suite_name == "raw__submissions" for f in o.failed_outcomes]
+    assert key.blocking_failed
+    failure = key.failed_outcomes[0]
+    assert failure.expectation_type == "expect_compound_columns_to_be_unique"
+    # the row and its copy, named by file, sheet, row and column
+    assert failure.observed.startswith("2 unexpected of ") and "file_name=d_workbook.xlsx" in failure.observed
