@@ -526,8 +526,6 @@ def _validate(
     return _validate_frame(con, path, suite, context or _gx_context(), run_id)
 
 
-
-
 def run_suite(
     con_or_path: duckdb.DuckDBPyConnection | Path | str,
     suite_name: str,

@@ -221,9 +221,7 @@ def validate(
             unexpected_count = int(con.execute(plan["unexpected_count_sql"]).fetchone()[0])  # type: ignore[index]
         else:
             unexpected_count = int(row[slot + 1])
-        results.append(
-            _column_map_result(con, relation, plan, keys, total, missing_count, unexpected_count, examples)
-        )
+        results.append(_column_map_result(con, relation, plan, keys, total, missing_count, unexpected_count, examples))
     return total, results
 
 

@@ -41,7 +41,11 @@ EXPECTED: list[tuple[str, dict[str, Any], tuple[bool, int, int | None, list[int]
         (False, 2, 2, [1, 2]),
     ),
     ("expect_column_values_to_be_between", {"column": "a", "min_value": 0, "max_value": None}, (True, 0, 2, [])),
-    ("expect_column_values_to_be_between", {"column": "amount", "min_value": 0, "max_value": 2.5}, (False, 2, 1, [4, 4])),
+    (
+        "expect_column_values_to_be_between",
+        {"column": "amount", "min_value": 0, "max_value": 2.5},
+        (False, 2, 1, [4, 4]),
+    ),
     ("expect_column_values_to_be_unique", {"column": "k"}, (False, 2, 0, [4, 4])),
     ("expect_column_values_to_be_unique", {"column": "s"}, (False, 3, 1, [1, 2, 6])),
     ("expect_column_values_to_match_regex", {"column": "code", "regex": "^x[0-9]$"}, (False, 1, 1, [3])),
@@ -136,7 +140,10 @@ def test_sql_and_pandas_engines_give_the_same_results(table: duckdb.DuckDBPyConn
     expectations += [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 5}},
         {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["k", "s", "zz"], "exact_match": True}},
-        {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": COLUMNS.split(", "), "exact_match": True}},
+        {
+            "type": "expect_table_columns_to_match_set",
+            "kwargs": {"column_set": COLUMNS.split(", "), "exact_match": True},
+        },
     ]
     name = _suite(tmp_path, expectations, ["k"])
     by_sql, by_pandas = _both(table, tmp_path, name)
