@@ -4,9 +4,12 @@ Each suite file is an ExpectationSuite in GE 1.x shape whose `meta` names the db
 `staging/x`, `raw/x`), the DuckDB query whose result is validated, and the default severity (`blocking` stops
 publication, `warning` is reported only); an expectation may override the severity in its own `meta`.
 
-GE 1.24.1 cannot resolve metrics on DuckDB through SQLAlchemy (MetricResolutionError on every expectation), so
-the query runs on DuckDB's Python API and GE validates the resulting pandas DataFrame (pandas datasource,
-dataframe asset, whole-dataframe batch) in an in-memory context. Data Docs are built from the results into a
+GE 1.24.1 cannot resolve metrics on DuckDB through SQLAlchemy (MetricResolutionError on every expectation), and
+validating the query's result as a pandas DataFrame needs the whole result in memory (3.9 GB below 1 M values).
+So the metrics are computed in DuckDB by SQL (hqd/quality_sql.py: counts in one scan, the first failing rows with
+their keys) and handed to GE as its own validation result objects, in the shape GE's pandas engine gives; the
+pandas path (pandas datasource, dataframe asset, whole-dataframe batch, in-memory context) stays as the reference
+the SQL is tested against and for an expectation type that has no SQL yet. Data Docs are built from the results into a
 plain folder, by default gx/uncommitted/data_docs/local_site (gitignored).
 
 Great Expectations is imported lazily: it takes seconds to import, and reading the suites (for Dagster asset
@@ -28,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from hqd import quality_sql
+
 if TYPE_CHECKING:
     import pandas as pd
     from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
@@ -39,6 +44,7 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 DATA_DOCS_DIR = PROJECT_DIR / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 SEVERITIES = ("blocking", "warning")
+ENGINES = ("duckdb", "pandas")
 ASSET_PATTERN = re.compile(r"^(raw|staging|intermediate|marts)/[a-z][a-z0-9_]*$")
 # the keys ExpectationSuite(**suite) accepts that the files use; anything else is a typo
 SUITE_KEYS = {"name", "notes", "meta", "expectations"}
@@ -357,7 +363,7 @@ def _get_or_add_batch_definition(context: AbstractDataContext, asset_name: str) 
         return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
 
 
-def _validate(
+def _validate_frame(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     suite: dict[str, Any],
@@ -372,23 +378,7 @@ def _validate(
     try:
         frame = _widen_numbers(con.execute(meta["query"]).df())
     except duckdb.Error as exc:
-        # a missing table or column fails the suite rather than the whole gate
-        message = str(exc).strip().splitlines()[0]
-        failure = ExpectationOutcome("query", None, False, meta["severity"], _short(f"error: {message}"))
-        return SuiteOutcome(
-            name,
-            meta["asset"],
-            success=False,
-            blocking_failed=meta["severity"] == "blocking",
-            evaluated=0,
-            failed=1,
-            rows_validated=0,
-            outcomes=[failure],
-            severity=meta["severity"],
-            error=str(exc),
-            seconds=time.perf_counter() - started,
-            suite=suite,
-        )
+        return _query_failed(suite, exc, started)
 
     # re-running a suite in the same context replaces its earlier definition
     with contextlib.suppress(Exception):
@@ -406,6 +396,32 @@ def _validate(
         result_format["unexpected_index_column_names"] = keys
     result = definition.run(batch_parameters={"dataframe": frame}, result_format=result_format, run_id=run_id)
 
+    return _suite_outcome(suite, result, len(frame), started)
+
+
+def _query_failed(suite: dict[str, Any], exc: duckdb.Error, started: float) -> SuiteOutcome:
+    """A missing table or column fails the suite rather than the whole gate."""
+    meta = suite["meta"]
+    message = str(exc).strip().splitlines()[0]
+    failure = ExpectationOutcome("query", None, False, meta["severity"], _short(f"error: {message}"))
+    return SuiteOutcome(
+        suite["name"],
+        meta["asset"],
+        success=False,
+        blocking_failed=meta["severity"] == "blocking",
+        evaluated=0,
+        failed=1,
+        rows_validated=0,
+        outcomes=[failure],
+        severity=meta["severity"],
+        error=str(exc),
+        seconds=time.perf_counter() - started,
+        suite=suite,
+    )
+
+
+def _suite_outcome(suite: dict[str, Any], result: Any, rows: int, started: float) -> SuiteOutcome:
+    meta = suite["meta"]
     outcomes = []
     for validation in result.results:
         config = validation.expectation_config
@@ -420,13 +436,13 @@ def _validate(
         )
     failed = [o for o in outcomes if not o.success]
     return SuiteOutcome(
-        name,
+        suite["name"],
         meta["asset"],
         success=not failed,
         blocking_failed=any(o.severity == "blocking" for o in failed),
         evaluated=len(outcomes),
         failed=len(failed),
-        rows_validated=len(frame),
+        rows_validated=rows,
         outcomes=outcomes,
         severity=meta["severity"],
         seconds=time.perf_counter() - started,
@@ -435,21 +451,97 @@ def _validate(
     )
 
 
+def _validate_in_database(
+    con: duckdb.DuckDBPyConnection, path: Path, suite: dict[str, Any], run_id: RunIdentifier
+) -> SuiteOutcome:
+    """The suite's metrics computed by DuckDB (hqd/quality_sql.py), handed to GE as its own result objects."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+
+    started = time.perf_counter()
+    name, meta = suite["name"], suite["meta"]
+    gx_suite = _gx_suite(path, suite)  # before the query: a broken suite file is a bug, not a data problem
+    try:
+        rows, computed = quality_sql.validate(
+            con, meta["query"], suite["expectations"], meta.get("key_columns") or [], PARTIAL_UNEXPECTED_COUNT
+        )
+    except duckdb.Error as exc:
+        return _query_failed(suite, exc, started)
+
+    results = []
+    for expectation, outcome in zip(gx_suite.expectations, computed, strict=True):
+        info = {"raised_exception": outcome.error is not None, "exception_traceback": None}
+        info["exception_message"] = outcome.error
+        results.append(
+            ExpectationValidationResult(
+                success=outcome.success,
+                expectation_config=expectation.configuration,
+                result=outcome.result,
+                exception_info=info,
+            )
+        )
+    passed = sum(bool(r.success) for r in results)
+    now = run_id.run_time.isoformat() if run_id.run_time else None
+    result = ExpectationSuiteValidationResult(
+        success=passed == len(results),
+        results=results,
+        suite_name=name,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(results) - passed,
+            "success_percent": 100.0 * passed / len(results) if results else None,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "batch_spec": {"query": meta["query"], "computed_in": "duckdb"},
+            "active_batch_definition": {
+                "datasource_name": DATASOURCE_NAME,
+                "data_connector_name": "fluent",
+                "data_asset_name": name,
+                "batch_identifiers": {},
+            },
+            "run_id": {"run_name": run_id.run_name, "run_time": now},
+            "validation_time": now,
+        },
+    )
+    return _suite_outcome(suite, result, rows, started)
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    suite: dict[str, Any],
+    context: AbstractDataContext | None,
+    run_id: RunIdentifier,
+    engine: str = "duckdb",
+) -> SuiteOutcome:
+    """`duckdb` computes the metrics in the database (any scale); `pandas` lets GE validate the query's whole
+    result as a DataFrame (the reference the SQL is tested against; it needs the result in memory). A suite with
+    an expectation type that has no SQL here goes to pandas."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} is not one of {list(ENGINES)}")
+    if engine == "duckdb" and quality_sql.supported(suite["expectations"]):
+        return _validate_in_database(con, path, suite, run_id)
+    return _validate_frame(con, path, suite, context or _gx_context(), run_id)
+
+
 def run_suite(
     con_or_path: duckdb.DuckDBPyConnection | Path | str,
     suite_name: str,
     *,
     directory: Path = EXPECTATIONS_DIR,
     context: AbstractDataContext | None = None,
+    engine: str = "duckdb",
 ) -> SuiteOutcome:
-    """Run one suite's query on the warehouse and validate the result with GE."""
+    """Run one suite on the warehouse: its metrics computed by DuckDB (or, engine="pandas", by GE on the
+    query's result as a DataFrame), the result a GE validation result either way."""
     suites = load_suites(directory)
     if suite_name not in suites:
         raise KeyError(f"no suite {suite_name!r} in {directory} (have {', '.join(suites)})")
     with _connection(con_or_path) as con:
-        return _validate(
-            con, Path(directory) / f"{suite_name}.json", suites[suite_name], context or _gx_context(), _new_run_id()
-        )
+        path = Path(directory) / f"{suite_name}.json"
+        return _validate(con, path, suites[suite_name], context, _new_run_id(), engine)
 
 
 def run_all(
@@ -458,14 +550,16 @@ def run_all(
     directory: Path = EXPECTATIONS_DIR,
     data_docs_dir: Path | None = None,
     build_docs: bool = True,
+    engine: str = "duckdb",
 ) -> list[SuiteOutcome]:
     """Every suite in the folder, in name order, then Data Docs (into data_docs_dir or the default site)."""
     suites = load_suites(directory)
     run_id = _new_run_id()
     with _connection(con_or_path) as con:
-        # a context per suite: a GE execution engine keeps every batch's DataFrame for the context's lifetime
+        # with pandas, a context per suite: a GE execution engine keeps every batch's DataFrame for the
+        # context's lifetime (_validate makes one when it needs one)
         outcomes = [
-            _validate(con, Path(directory) / f"{name}.json", suite, _gx_context(), run_id)
+            _validate(con, Path(directory) / f"{name}.json", suite, None, run_id, engine)
             for name, suite in suites.items()
         ]
     if build_docs:

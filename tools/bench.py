@@ -362,7 +362,7 @@ def print_results(results: list[dict[str, Any]], console) -> None:
         first, last = results[0], results[-1]
         for r in results[1:]:
             factor = r["values"] / first["values"]
-            # like for like: the stages both runs have (the quality stage is left out above a size)
+            # like for like: the stages both runs have (results stored by an older bench lack the quality stage)
             common = tuple(st for st in PIPELINE_STAGES if st in r["ours"]["full"] and st in first["ours"]["full"])
             cost = _total(r["ours"]["full"], common) / _total(first["ours"]["full"], common)
             dbt_cost = r["ours"]["full"]["dbt build"]["seconds"] / first["ours"]["full"]["dbt build"]["seconds"]
