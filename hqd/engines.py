@@ -11,6 +11,7 @@ PostgreSQL, Parquet into Spark), and one `dbt build` runs against that engine's 
 The build itself is the Dagster engine job (orchestration/jobs.py), which calls `replicate_raw` and then dbt.
 """
 
+import math
 import multiprocessing
 import tempfile
 from dataclasses import dataclass
@@ -264,7 +265,9 @@ def compare_relation(
 ) -> list[str]:
     """The differences between one relation read from two engines: columns, keys, then every cell.
 
-    Numbers (exact decimals on every engine) may differ by `tolerance`; everything else must be equal.
+    Numbers (exact decimals on every engine) may differ by `tolerance`, absolute or relative to their size:
+    each engine rounds a double to the measure's 10 decimals on its own, so a running sum of n such values (a gap
+    plan's cumulative points) may differ by n half-units of the last place. Everything else must be equal.
     """
     (left_columns, left_rows), (right_columns, right_rows) = left, right
     if left_columns != right_columns:
@@ -283,7 +286,7 @@ def compare_relation(
         for column, a, b in zip(left_columns, left_by_key[row_key], right_by_key[row_key], strict=True):
             a, b = normalise(a), normalise(b)
             if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
-                same = abs(a - b) <= tolerance
+                same = math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
             else:
                 same = a == b
             if not same:

@@ -55,6 +55,13 @@ def test_compare_accepts_equal_marts_and_differences_within_tolerance():
     assert engines.compare_relation("m", "key", left, right) == []
 
 
+def test_compare_accepts_a_running_sum_rounded_on_each_engine_but_not_a_real_difference():
+    # 27 values each rounded to 10 decimals on its engine, summed: 1.3e-9 apart is 27 half-units of the last place
+    left = _relation([("a", Decimal("23.6209575947"), 1)])
+    assert engines.compare_relation("m", "key", left, _relation([("a", Decimal("23.6209575960"), 1)])) == []
+    assert engines.compare_relation("m", "key", left, _relation([("a", Decimal("23.6209576947"), 1)])) != []
+
+
 def test_compare_names_each_kind_of_difference():
     left = _relation([("a", Decimal("58.73"), 1), ("b", 12.0, 2), ("c", 1.0, 3)])
     right = _relation([("a", Decimal("58.7300001"), 1), ("b", 12.0, 3), ("d", 1.0, 3)])
