@@ -125,7 +125,8 @@ def _rank_change_short(r: dict) -> str:
     return f"↑{change}" if change > 0 else (f"↓{-change}" if change < 0 else "0")
 
 
-def _environment() -> Environment:
+def _environment(words: dict[str, dict[str, str]]) -> Environment:
+    """`words`: the release's labels (queries.category_labels)."""
     env = Environment(
         loader=PackageLoader("hqd.reports", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -136,8 +137,8 @@ def _environment() -> Environment:
     env.filters.update(num=_num, signed=_signed, period_zh=_period_zh)
     env.globals.update(
         class_label=labels.class_label,
-        level_label=lambda code: labels.LEVELS.get(code, code),
-        weakness_label=lambda code: labels.WEAKNESS_REASONS.get(code, code or ""),
+        level_label=lambda code: words.get("level", {}).get(code, code),
+        weakness_label=lambda code: words.get("weakness_reason", {}).get(code, code or ""),
         rank_change_text=_rank_change_text,
         rank_change_short=_rank_change_short,
     )
@@ -196,7 +197,7 @@ def build_report_pack(
     seconds["query"] = time.perf_counter() - started
 
     tick = time.perf_counter()
-    env = _environment()
+    env = _environment(data["labels"])
     common = {
         "year": year,
         "quarter": quarter,
@@ -273,6 +274,7 @@ def _release(published_duckdb: Path) -> dict:
 
 def _read(con: duckdb.DuckDBPyConnection, year: int, quarter: int, annual: bool) -> dict:
     data: dict = {
+        "labels": queries.category_labels(con),
         "notice": queries.warnings(con, year, quarter, levels=("red", "yellow")),
         "counts": queries.warning_counts(con, year, quarter),
     }
@@ -436,7 +438,7 @@ def _render_letters(env: Environment, common: dict, data: dict) -> dict[str, str
     departments = _by_region(data["departments"])
     gaps: queries.GapData = data["gaps"]
     gap_rows = _by_region(gaps.gaps) if gaps.available else {}
-    plans = _plans(gaps.plans) if gaps.available else {}
+    plans = _plans(gaps.plans, data["labels"].get("goal_code", {})) if gaps.available else {}
     pages = {}
     for region in data["regions"]:
         code = region["region_code"]
@@ -457,16 +459,16 @@ def _render_letters(env: Environment, common: dict, data: dict) -> dict[str, str
     return pages
 
 
-def _plans(plans: pd.DataFrame) -> dict[str, list[dict]]:
-    """Per region its goals in the order of labels.GAP_GOALS, each with its steps."""
+def _plans(plans: pd.DataFrame, goals_labels: dict[str, str]) -> dict[str, list[dict]]:
+    """Per region its goals in the labels' sort order, each with its steps."""
     out: dict[str, list[dict]] = {}
-    order = {code: i for i, code in enumerate(labels.GAP_GOALS)}
+    order = {code: i for i, code in enumerate(goals_labels)}
     for (code, goal), rows in plans.groupby(["region_code", "goal_code"], sort=False):
         first = _records(rows.head(1))[0]
         out.setdefault(code, []).append(
             {
                 "goal_code": goal,
-                "label": labels.GAP_GOALS.get(goal, goal),
+                "label": goals_labels.get(goal, goal),
                 "points_needed": first["points_needed"],
                 "is_goal_reachable": bool(rows["is_goal_reachable"].fillna(False).all()),
                 "steps": _records(rows[rows["indicator_code"].notna()].sort_values("step")),

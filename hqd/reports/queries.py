@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from hqd.reports.labels import WARNING_LEVELS
-
 # the gap-analysis marts are optional in a release (built by a later model set): a page section reads them only
 # when the release holds these columns
 GAP_COLUMNS = {
@@ -186,18 +184,21 @@ def department_lines(con: duckdb.DuckDBPyConnection, year: int, level: str = "ci
     )
 
 
-def _warning_order(con: duckdb.DuckDBPyConnection) -> None:
-    order = pd.DataFrame(
-        [(code, label, sort) for code, (label, sort) in WARNING_LEVELS.items()],
-        columns=["warning_level", "warning_level_zh", "warning_sort"],
-    )
-    con.register("warning_order", order)
+def category_labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """The release's labels (marts.dim_category_label, made from the seeds): category → code → Chinese label, each
+    category's codes in their sort order. The pages print these words and no others."""
+    labels: dict[str, dict[str, str]] = {}
+    rows = con.execute(
+        "select category, code, label_zh from marts.dim_category_label order by category, sort_order, code"
+    ).fetchall()
+    for category, code, label in rows:
+        labels.setdefault(category, {})[code] = label
+    return labels
 
 
 def warnings(con: duckdb.DuckDBPyConnection, year: int, quarter: int, *, levels: tuple[str, ...]) -> pd.DataFrame:
     """The quarter's warnings of the given levels and the warnings cleared since the quarter before, for every
     region, with the indicator's name, unit and lead department."""
-    _warning_order(con)
     return _frame(
         con,
         f"""
@@ -206,15 +207,16 @@ def warnings(con: duckdb.DuckDBPyConnection, year: int, quarter: int, *, levels:
             i.indicator_name_zh, i.unit, i.lead_department, w.direction, w.accumulation, w.target_kind,
             w.ytd_value::double as ytd_value, w.is_value_missing, w.annual_target::double as annual_target,
             w.pro_rata_target::double as pro_rata_target, w.shortfall_pct::double as shortfall_pct,
-            w.warning_level, o.warning_level_zh, o.warning_sort, w.is_warning, w.consecutive_warning_quarters,
+            w.warning_level, o.label_zh as warning_level_zh, o.sort_order as warning_sort, w.is_warning,
+            w.consecutive_warning_quarters,
             w.warning_since_period_code, w.is_cleared, w.is_half_year_evaluation
         from marts.fct_monitoring_warnings as w
         inner join marts.dim_indicator as i on w.indicator_code = i.indicator_code
         inner join named as n on w.region_code = n.region_code
-        left join warning_order as o on w.warning_level = o.warning_level
+        left join marts.dim_category_label as o on o.category = 'warning_level' and w.warning_level = o.code
         where w.assessment_year = $year and w.quarter = $quarter
             and (w.warning_level in (select unnest($levels)) or w.is_cleared)
-        order by n.city_code, w.level, w.region_code, o.warning_sort, w.shortfall_pct desc, w.indicator_code
+        order by n.city_code, w.level, w.region_code, o.sort_order, w.shortfall_pct desc, w.indicator_code
         """,
         year=year,
         quarter=quarter,
