@@ -36,6 +36,8 @@ class DbtBuildConfig(Config):
     dagster_dbt_translator=HqdDbtTranslator(),
     partitions_def=PERIODS,
     backfill_policy=BackfillPolicy.single_run(),
+    # scenario seeds and models (方案测算) are built only by scenario_job (orchestration/assets/scenarios.py)
+    exclude="tag:on_demand",
 )
 def hqd_dbt_assets(
     context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, hqd: HqdSettings, run_lock: RunLock
