@@ -156,7 +156,7 @@ def _rank_and_tier(assessment: pd.DataFrame, year: int) -> pd.DataFrame:
     ascending = [False, False, True]
     frame = frame.sort_values(order, ascending=ascending)
     frame["rank_in_class"] = frame.groupby(["level", "class_code"]).cumcount() + 1
-    frame["province_rank"] = frame.groupby("level").cumcount() + 1
+    frame["province_rank"] = (frame.groupby("level").cumcount() + 1).astype("Int64")
     frame.loc[frame.level != "county", "province_rank"] = pd.NA
     frame = frame.sort_values(["is_vetoed", *order], ascending=[True, *ascending])
     position = frame.groupby(["level", "class_code"]).cumcount() + 1
@@ -169,7 +169,7 @@ def _rank_and_tier(assessment: pd.DataFrame, year: int) -> pd.DataFrame:
         advanced[["class_code", "advanced_quota"]], on="class_code"
     )
     listed = set(eligible.loc[eligible.position <= eligible.advanced_quota, "region_code"])
-    frame["is_advanced"] = frame.region_code.map(lambda code: code in listed)
+    frame["is_advanced"] = frame.region_code.map(lambda code: code in listed).astype("boolean")
     frame.loc[frame.level != "county", "is_advanced"] = pd.NA
     return frame.set_index("region_code")
 
@@ -209,6 +209,7 @@ def test_one_changed_weight_changes_exactly_what_the_hand_calculation_says(scena
     hand = assessment.copy()
     hand["total_score"] = hand.total_score + hand.region_code.map(delta).fillna(0.0)
     expected = _rank_and_tier(hand, year)
+    official = official.loc[expected.index]
 
     result = _query(
         scenario_warehouse["warehouse"],
