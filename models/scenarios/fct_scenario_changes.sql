@@ -4,9 +4,12 @@
 -- scenario's rows, so scenarios accumulate beside each other. Outside a scenario run it selects nothing.
 -- depends_on: {{ ref('fct_region_assessment') }}
 -- depends_on: {{ ref('fct_advanced_counties') }}
+-- depends_on: {{ ref('scenarios') }}
+-- The post-hook drops the rows of scenarios no longer configured in scenarios.csv.
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
-    unique_key='scenario_code'
+    unique_key='scenario_code',
+    post_hook="delete from {{ this }} where scenario_code not in (select scenario_code from {{ ref('scenarios') }})"
 ) }}
 with
 
