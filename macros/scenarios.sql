@@ -102,3 +102,9 @@
         where not is_dropped
     {%- endif -%}
 {%- endmacro %}
+
+{#- true when two values differ, a null differing from any value but another null (IS DISTINCT FROM, spelled so
+    that every engine and sqlfluff's parser read it). -#}
+{% macro null_safe_differs(left, right) -%}
+    not (coalesce({{ left }} = {{ right }}, false) or ({{ left }} is null and {{ right }} is null))
+{%- endmacro %}

@@ -21,7 +21,10 @@ scenario_assessments as (
 
 scenario_advanced as (
 
-    select assessment_year, region_code from {{ ref('fct_advanced_counties') }}
+    select
+        assessment_year,
+        region_code
+    from {{ ref('fct_advanced_counties') }}
 
 ),
 
@@ -34,55 +37,61 @@ official_assessments as (
 
 official_advanced as (
 
-    select assessment_year, region_code from {{ hqd.official_relation('fct_advanced_counties') }}
+    select
+        assessment_year,
+        region_code
+    from {{ hqd.official_relation('fct_advanced_counties') }}
 
 ),
 
 compared as (
 
     select
-        coalesce(official.assessment_year, scenario.assessment_year) as assessment_year,
-        coalesce(official.region_code, scenario.region_code) as region_code,
-        coalesce(official.level, scenario.level) as level,
-        coalesce(official.class_code, scenario.class_code) as class_code,
-        official.total_score as official_total_score,
-        scenario.total_score as scenario_total_score,
-        official.rank_in_class as official_rank_in_class,
-        scenario.rank_in_class as scenario_rank_in_class,
-        official.province_rank as official_province_rank,
-        scenario.province_rank as scenario_province_rank,
-        official.tier as official_tier,
-        scenario.tier as scenario_tier,
+        coalesce(official_result.assessment_year, scenario_result.assessment_year) as assessment_year,
+        coalesce(official_result.region_code, scenario_result.region_code) as region_code,
+        coalesce(official_result.level, scenario_result.level) as level,  -- noqa: RF04
+        coalesce(official_result.class_code, scenario_result.class_code) as class_code,
+        official_result.total_score as official_total_score,
+        scenario_result.total_score as scenario_total_score,
+        official_result.rank_in_class as official_rank_in_class,
+        scenario_result.rank_in_class as scenario_rank_in_class,
+        official_result.province_rank as official_province_rank,
+        scenario_result.province_rank as scenario_province_rank,
+        official_result.tier as official_tier,
+        scenario_result.tier as scenario_tier,
         case
-            when coalesce(official.level, scenario.level) = 'county'
+            when coalesce(official_result.level, scenario_result.level) = 'county'
                 then official_advanced.region_code is not null
         end as is_official_advanced,
         case
-            when coalesce(official.level, scenario.level) = 'county'
+            when coalesce(official_result.level, scenario_result.level) = 'county'
                 then scenario_advanced.region_code is not null
         end as is_scenario_advanced
-    from official_assessments as official
-    full outer join scenario_assessments as scenario
-        on official.assessment_year = scenario.assessment_year
-            and official.region_code = scenario.region_code
+    from official_assessments as official_result
+    full outer join scenario_assessments as scenario_result
+        on official_result.assessment_year = scenario_result.assessment_year
+            and official_result.region_code = scenario_result.region_code
     left join official_advanced
-        on official.assessment_year = official_advanced.assessment_year
-            and official.region_code = official_advanced.region_code
+        on official_result.assessment_year = official_advanced.assessment_year
+            and official_result.region_code = official_advanced.region_code
     left join scenario_advanced
-        on scenario.assessment_year = scenario_advanced.assessment_year
-            and scenario.region_code = scenario_advanced.region_code
+        on scenario_result.assessment_year = scenario_advanced.assessment_year
+            and scenario_result.region_code = scenario_advanced.region_code
 
 ),
 
 flagged as (
 
     select
-        *,
-        official_total_score is distinct from scenario_total_score as has_total_changed,
-        official_rank_in_class is distinct from scenario_rank_in_class
-        or official_province_rank is distinct from scenario_province_rank as has_rank_changed,
-        official_tier is distinct from scenario_tier as has_tier_changed,
-        is_official_advanced is distinct from is_scenario_advanced as has_advanced_changed
+        compared.*,
+        {{ hqd.null_safe_differs('compared.official_total_score', 'compared.scenario_total_score') }}
+            as has_total_changed,
+        {{ hqd.null_safe_differs('compared.official_rank_in_class', 'compared.scenario_rank_in_class') }}
+        or {{ hqd.null_safe_differs('compared.official_province_rank', 'compared.scenario_province_rank') }}
+            as has_rank_changed,
+        {{ hqd.null_safe_differs('compared.official_tier', 'compared.scenario_tier') }} as has_tier_changed,
+        {{ hqd.null_safe_differs('compared.is_official_advanced', 'compared.is_scenario_advanced') }}
+            as has_advanced_changed
     from compared
 
 ),
@@ -115,10 +124,8 @@ final as (
         has_advanced_changed,
         has_total_changed or has_rank_changed or has_tier_changed or has_advanced_changed as has_any_change
     from flagged
-    {%- if not hqd.scenario_code() %}
-    -- not a scenario run: nothing to compare
-    where 1 = 0
-    {%- endif %}
+    -- outside a scenario run there is nothing to compare
+    where {{ '1 = 1' if hqd.scenario_code() else '1 = 0' }}
 
 )
 
