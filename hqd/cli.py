@@ -590,7 +590,13 @@ def composite_build(
         raise typer.Exit(_report_failure(job_run))
     ranking = composite.top_ranking(settings.warehouse, index, limit=top)
     table = Table(title=f"{index} {ranking.year}: top of {ranking.units_ranked} ranked", show_header=True)
-    for column, justify in (("rank", "right"), ("unit", "left"), ("name", "left"), ("value", "right"), ("tier", "left")):
+    for column, justify in (
+        ("rank", "right"),
+        ("unit", "left"),
+        ("name", "left"),
+        ("value", "right"),
+        ("tier", "left"),
+    ):
         table.add_column(column, justify=justify)
     for rank, code, name, value, tier in ranking.rows:
         table.add_row(str(rank), code, name, f"{value:.3f}", tier or "")

@@ -8,9 +8,8 @@ there first; the build is the same.
 from dagster import AssetExecutionContext, BackfillPolicy, Config, Failure
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from hqd import composite
+from hqd import composite, engines
 from hqd import dbt as hqd_dbt
-from hqd import engines
 from hqd.settings import Settings
 from orchestration.partitions import PERIODS
 from orchestration.resources import HqdSettings, RunLock
@@ -102,8 +101,9 @@ def composite_dbt_assets(
     target_path = hqd_dbt.run_target_path(settings, context.run.run_id)
     try:
         with hqd_dbt.dbt_environment(settings):
-            invocation = dbt.cli(hqd_dbt.build_args(settings), context=context, target_path=target_path,
-                                 raise_on_error=False)
+            invocation = dbt.cli(
+                hqd_dbt.build_args(settings), context=context, target_path=target_path, raise_on_error=False
+            )
             yield from invocation.stream()
     finally:
         hqd_dbt.prune_run_folders(settings, keep_run_id=context.run.run_id)

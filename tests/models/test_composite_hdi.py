@@ -80,9 +80,7 @@ def test_every_published_hdi_value_is_reproduced_to_three_decimals(composite_bui
 
 def test_the_2022_rank_and_tier_of_every_country_are_the_published_ones(composite_build, published):
     _, _, engine = composite_build
-    rows = published[["iso3", "hdi_rank_2022", "hdicode"]].merge(
-        engine[engine["year"] == 2022], on="iso3", how="left"
-    )
+    rows = published[["iso3", "hdi_rank_2022", "hdicode"]].merge(engine[engine["year"] == 2022], on="iso3", how="left")
     assert len(rows) == 206  # 195 countries (193 with a 2022 HDI) and 11 aggregates
     rank_mismatches = rows[rows["hdi_rank_2022"].fillna(-1) != rows["index_rank"].fillna(-1)]
     assert len(rank_mismatches) == 0, rank_mismatches.to_string()

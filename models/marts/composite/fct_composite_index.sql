@@ -81,12 +81,16 @@ tiered as (
                 or (
                     ranked.tier_method = 'quotas'
                     and ranked.index_rank > tier_places.places_before
-                    and (tier_places.quota is null or ranked.index_rank <= tier_places.places_before + tier_places.quota)
+                    and (
+                        tier_places.quota is null
+                        or ranked.index_rank <= tier_places.places_before + tier_places.quota
+                    )
                 )
             )
-    qualify row_number() over (
-        partition by ranked.index_code, ranked.unit_code, ranked.year order by tier_places.sort_order
-    ) = 1
+    qualify
+        row_number() over (
+            partition by ranked.index_code, ranked.unit_code, ranked.year order by tier_places.sort_order
+        ) = 1
 )
 
 select

@@ -6,10 +6,7 @@
 
 with published as (
     select *
-    from read_csv(
-        '{{ path }}',
-        header = true, encoding = 'latin-1', all_varchar = true
-    )
+    from read_csv('{{ path }}', header = true, encoding = 'latin-1', all_varchar = true)
 ),
 
 long_values as (
@@ -24,7 +21,8 @@ select
     country as unit_name,
     starts_with(iso3, 'ZZ') as is_aggregate,
     split_part(variable_year, '_', 1) as indicator_code,
-    cast(split_part(variable_year, '_', 2) as integer) as year,
+    -- the engine's key column is named year (index_code, unit_code, year), as the published series has it
+    cast(split_part(variable_year, '_', 2) as integer) as year,  -- noqa: RF04
     cast(value_text as double) as indicator_value
 from long_values
 where nullif(trim(value_text), '') is not null
