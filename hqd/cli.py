@@ -449,10 +449,18 @@ def quality(warehouse: WarehouseOpt = None) -> None:
     which need a network for their styles). Exit 1 if a blocking suite failed."""
     from hqd import quality as gate
     from hqd.docs import quality_page
+    from hqd.warehouse import connect as connect_warehouse
 
     settings = _settings(warehouse=warehouse)
     started = time.perf_counter()
-    outcomes = gate.run_all(settings.warehouse, data_docs_dir=settings.data_docs_dir)
+    if not settings.warehouse.is_file():  # connecting would create an empty warehouse and every suite would fail
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse}")
+    # the job's connection (hqd/warehouse.py): HQD_DUCKDB_MEMORY_LIMIT applies to the gate run alone too
+    con = connect_warehouse(settings)
+    try:
+        outcomes = gate.run_all(con, data_docs_dir=settings.data_docs_dir)
+    finally:
+        con.close()
     for outcome in outcomes:
         status = "ok" if outcome.success else ("FAILED" if outcome.blocking_failed else "warning")
         console.print(
