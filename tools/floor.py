@@ -38,6 +38,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -49,7 +50,10 @@ MARTS = {
     "fct_indicator_scores": ["indicator_score_key"],
     "fct_region_assessment": ["region_assessment_key"],
     "fct_advanced_counties": ["advanced_county_key"],
+    "fct_two_colour": ["two_colour_key"],
+    "fct_monitoring_warnings": ["monitoring_key"],
 }
+SCORING_MARTS = ("fct_indicator_scores", "fct_region_assessment", "fct_advanced_counties")
 STAGES = ("landing", "validation", "marts", "checks", "export")
 MEASURE = "decimal(38, 10)"
 MAX_ABS_VALUE = "1000000000000000"  # as the warehouse: no indicator value reaches a thousand trillion
@@ -64,10 +68,7 @@ def _seed(seeds: Path, rel: str) -> str:
 
 
 def _year_range(year: str, alias: str, lo: str = "year_from", hi: str = "year_to") -> str:
-    return (
-        f"{year} between cast({alias}.{lo} as integer) "
-        f"and coalesce(cast(nullif({alias}.{hi}, '') as integer), 9999)"
-    )
+    return f"{year} between cast({alias}.{lo} as integer) and coalesce(cast(nullif({alias}.{hi}, '') as integer), 9999)"
 
 
 # --- landing -----------------------------------------------------------------------------------------------------
@@ -422,9 +423,9 @@ def marts_sql(seeds: Path, dimensions: list[str]) -> list[str]:
             from fct_indicator_values where is_current and period_type = 'year'
         )
         select g.assessment_year, g.level, g.class_code, g.region_code, ru.indicator_code, i.dimension_code,
-            i.lead_department, i.direction, ru.scoring_method, ru.weight, ru.target_value, ru.satisfactory_value,
-            ru.not_allowed_value, ru.efficacy_base, ru.efficacy_span, ru.rank_step, a.submission_id,
-            a.indicator_value, a.indicator_value is null as is_value_missing
+            i.lead_department, i.direction, i.accumulation, ru.scoring_method, ru.weight, ru.target_value,
+            ru.satisfactory_value, ru.not_allowed_value, ru.efficacy_base, ru.efficacy_span, ru.rank_step,
+            a.submission_id, a.indicator_value, a.indicator_value is null as is_value_missing
         from region_years g
         join rules ru on ru.assessment_year = g.assessment_year and ru.level = g.level and ru.class_code = g.class_code
         join {_seed(seeds, "reference/indicators.csv")} i on i.indicator_code = ru.indicator_code
@@ -495,14 +496,14 @@ def marts_sql(seeds: Path, dimensions: list[str]) -> list[str]:
             cast(weight - points as {MEASURE}) as points_lost
         from scored
         """,
-        "drop table assessed",
-        f"""
+        """
         create or replace table lineage as
         with predecessors as (
             select successor_code as region_code, count(*) as predecessor_count, min(region_code) as first_code
             from regions where nullif(successor_code, '') is not null group by all
         )
         select r.region_code, coalesce(p.predecessor_count, 0) as predecessor_count,
+            case when p.predecessor_count = 1 then p.first_code end as continued_from_code,
             case when s.predecessor_count = 1 then r.successor_code else r.region_code end as lineage_code
         from regions r
         left join predecessors p on p.region_code = r.region_code
@@ -597,7 +598,8 @@ def marts_sql(seeds: Path, dimensions: list[str]) -> list[str]:
             cast(s.indicators_in_class_top_two as integer) as indicators_in_class_top_two,
             cast(s.weight_total as {MEASURE}) as weight_total,
             cast(s.indicator_points as {MEASURE}) as indicator_points, {dim_cols},
-            cast(s.bonus_points as {MEASURE}) as bonus_points, cast(s.deduction_points as {MEASURE}) as deduction_points,
+            cast(s.bonus_points as {MEASURE}) as bonus_points,
+            cast(s.deduction_points as {MEASURE}) as deduction_points,
             s.is_vetoed, cast(s.total_score as {MEASURE}) as total_score,
             cast(round(s.total_score, 2) as {MEASURE}) as total_score_display,
             cast(s.rank_in_class as integer) as rank_in_class,
@@ -639,7 +641,147 @@ def marts_sql(seeds: Path, dimensions: list[str]) -> list[str]:
     ]
 
 
-# --- checks: the gate's kinds of expectations as plain SQL counts ------------------------------------------------------
+# --- checks: the gate's kinds of expectations as plain SQL counts ----------------------------------------------------
+def monitoring_sql(seeds: Path) -> list[str]:
+    """红绿双色 and the quarterly 红黄蓝 warnings, from the assessment grid and the current values."""
+    return [
+        # each region's values of the year before: its own code's, else the one code it continues
+        """
+        create or replace temp table previous_year as
+        with sources as (
+            select g.assessment_year, g.region_code,
+                case when last.region_code is not null then g.region_code else l.continued_from_code end as source
+            from region_years g
+            join lineage l on l.region_code = g.region_code
+            left join region_years last
+                on last.region_code = g.region_code and last.assessment_year = g.assessment_year - 1
+        )
+        select s.assessment_year, v.quarter, s.region_code, v.indicator_code, v.indicator_value as previous_value
+        from sources s
+        join fct_indicator_values v
+            on v.region_code = s.source and v.assessment_year = s.assessment_year - 1
+           and v.is_current and v.indicator_value is not null
+        """,
+        f"""
+        create or replace table fct_two_colour as
+        with valued as (
+            select v.period_code, v.period_type, v.assessment_year, v.quarter, v.region_code, a.level, a.class_code,
+                v.indicator_code, a.direction, v.indicator_value,
+                avg(v.indicator_value) over (partition by v.period_code, a.level, a.class_code, v.indicator_code)
+                    as class_average_value
+            from fct_indicator_values v
+            join assessed a on a.region_code = v.region_code and a.assessment_year = v.assessment_year
+                           and a.indicator_code = v.indicator_code
+            where v.is_current and v.indicator_value is not null
+        )
+        select period_code || '-' || v.region_code || '-' || v.indicator_code as two_colour_key, period_code,
+            period_type, v.assessment_year, v.quarter, v.region_code, level, class_code, v.indicator_code, direction,
+            cast(indicator_value as {MEASURE}) as indicator_value,
+            cast(class_average_value as {MEASURE}) as class_average_value,
+            case when indicator_value = class_average_value then 'equal'
+                 when (direction = 'higher') = (indicator_value > class_average_value) then 'green'
+                 else 'red' end as class_colour,
+            cast(p.previous_value as {MEASURE}) as last_year_value,
+            cast(indicator_value - p.previous_value as {MEASURE}) as change_on_last_year,
+            case when p.previous_value is null then 'no_previous_year'
+                 when indicator_value = p.previous_value then 'unchanged'
+                 when (direction = 'higher') = (indicator_value > p.previous_value) then 'improved'
+                 else 'declined' end as trend_on_last_year
+        from valued v
+        left join previous_year p
+            on p.region_code = v.region_code and p.indicator_code = v.indicator_code
+           and p.assessment_year = v.assessment_year and coalesce(p.quarter, 0) = coalesce(v.quarter, 0)
+        """,
+        f"""
+        create or replace table fct_monitoring_warnings as
+        with targets as (
+            select cast(y.assessment_year as integer) as assessment_year, t.level, t.class_code, t.indicator_code,
+                t.target_kind, cast(t.target_value as {MEASURE}) as target_value
+            from {_seed(seeds, "config/monitoring_targets.csv")} t
+            join {_seed(seeds, "config/assessment_years.csv")} y
+                on {_year_range("cast(y.assessment_year as integer)", "t")}
+        ), thresholds as (
+            select *, cast(red_shortfall_pct as {MEASURE}) as red, cast(yellow_shortfall_pct as {MEASURE}) as yellow,
+                cast(blue_shortfall_pct as {MEASURE}) as blue
+            from {_seed(seeds, "config/warning_thresholds.csv")}
+        ), grid as (
+            select a.assessment_year, q.quarter, a.region_code, l.lineage_code, a.level, a.class_code,
+                a.indicator_code, a.direction, a.accumulation
+            from assessed a
+            join lineage l on l.region_code = a.region_code
+            cross join (values (1), (2), (3), (4)) q(quarter)
+        ), targeted as (
+            select g.*, v.indicator_value as ytd_value, t.target_kind, t.target_value, p.previous_value,
+                case when t.target_kind = 'annual_level' then t.target_value
+                     when t.target_kind = 'growth_over_previous_year'
+                         then p.previous_value * (1 + (cast(t.target_value as double) / cast(100 as double)))
+                end as annual_target,
+                th.red, th.yellow, th.blue
+            from grid g
+            left join fct_indicator_values v
+                on v.region_code = g.region_code and v.indicator_code = g.indicator_code
+               and v.assessment_year = g.assessment_year and v.quarter = g.quarter and v.is_current
+               and v.period_type = 'quarter'
+            left join targets t
+                on t.assessment_year = g.assessment_year and t.level = g.level and t.class_code = g.class_code
+               and t.indicator_code = g.indicator_code
+            left join previous_year p
+                on p.assessment_year = g.assessment_year and p.region_code = g.region_code
+               and p.indicator_code = g.indicator_code and p.quarter is null
+            join thresholds th on {_year_range("g.assessment_year", "th")}
+        ), pro_rated as (
+            select *, case when accumulation = 'flow'
+                           then cast(annual_target * quarter as double) / cast(4 as double)
+                           else annual_target end as pro_rata_target
+            from targeted
+        ), shortfalls as (
+            select *, cast(case
+                when ytd_value is null or pro_rata_target is null then null
+                when direction = 'higher' and ytd_value >= pro_rata_target then 0
+                when direction = 'lower' and ytd_value <= pro_rata_target then 0
+                when pro_rata_target = 0 then 100
+                when direction = 'higher'
+                    then cast((pro_rata_target - ytd_value) * 100 as double) / cast(abs(pro_rata_target) as double)
+                else cast((ytd_value - pro_rata_target) * 100 as double) / cast(abs(pro_rata_target) as double)
+                end as {MEASURE}) as shortfall_pct
+            from pro_rated
+        ), levelled as (
+            select *, shortfall_pct is not null as is_evaluated,
+                case when shortfall_pct > red then 'red' when shortfall_pct > yellow then 'yellow'
+                     when shortfall_pct > blue then 'blue' else 'none' end as warning_level,
+                assessment_year || 'Q' || quarter as period_code, assessment_year * 4 + quarter as quarter_sequence
+            from shortfalls
+        ), runs as (
+            select *, warning_level <> 'none' as is_warning,
+                lag(warning_level <> 'none') over w as was_warning_last_quarter,
+                lag(quarter_sequence) over w as previous_quarter_sequence,
+                quarter_sequence - row_number() over (partition by lineage_code, indicator_code,
+                    warning_level <> 'none' order by quarter_sequence) as island
+            from levelled
+            window w as (partition by lineage_code, indicator_code order by quarter_sequence)
+        )
+        select period_code || '-' || region_code || '-' || indicator_code as monitoring_key, period_code,
+            assessment_year, quarter, quarter = 2 as is_half_year_evaluation, region_code, level, class_code,
+            indicator_code, direction, accumulation, cast(ytd_value as {MEASURE}) as ytd_value,
+            ytd_value is null as is_value_missing, target_kind, cast(target_value as {MEASURE}) as target_value,
+            cast(previous_value as {MEASURE}) as previous_year_value,
+            cast(annual_target as {MEASURE}) as annual_target, cast(pro_rata_target as {MEASURE}) as pro_rata_target,
+            shortfall_pct, warning_level, is_warning,
+            cast(case when is_warning then row_number() over (partition by lineage_code, indicator_code, is_warning,
+                                                                island order by quarter_sequence)
+                      else 0 end as integer) as consecutive_warning_quarters,
+            case when is_warning then first_value(period_code) over (partition by lineage_code, indicator_code,
+                                                                    is_warning, island order by quarter_sequence)
+                 end as warning_since_period_code,
+            is_evaluated and not is_warning and coalesce(was_warning_last_quarter, false)
+                and previous_quarter_sequence = quarter_sequence - 1 as is_cleared,
+            is_evaluated
+        from runs
+        """,
+        "drop table assessed",
+    ]
+
+
 def checks_sql(seeds: Path) -> dict[str, str]:
     """Each check's query returns the number of offending rows (0: passed)."""
     checks: dict[str, str] = {}
@@ -685,44 +827,64 @@ def checks_sql(seeds: Path) -> dict[str, str]:
 
 
 # --- the job --------------------------------------------------------------------------------------------------------
-def run(landing: Path, seeds: Path, out: Path) -> dict:
-    """The floor's job on these files; returns each stage's seconds, the marts' row counts and the checks."""
+def run(landing: Path, seeds: Path, out: Path, *, peak=None) -> dict:
+    """The floor's job on these files; returns each stage's seconds (and with `peak`, an object with reset() and
+    peak_mb() such as tools.bench.TreePeak, each stage's peak memory), the marts' row counts and the checks."""
     landing, seeds, out = Path(landing).resolve(), Path(seeds).resolve(), Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = out / "floor.duckdb"
     for stale in (work, out / "floor.duckdb.wal"):
         stale.unlink(missing_ok=True)
-    files = sorted(p for p in landing.rglob("*.csv") if not p.name.startswith((".", "~$")))
-    dimensions = [
-        r[0]
-        for r in duckdb.sql(f"select dimension_code from {_seed(seeds, 'reference/dimensions.csv')} order by all")
-        .fetchall()
-    ]
+    shutil.rmtree(out / "published", ignore_errors=True)
+    result: dict = {"stages": {}}
     con = duckdb.connect(str(work))
     if limit := os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):  # the same cap as the warehouse's DuckDB
         con.execute(f"set memory_limit = '{limit}'")
     con.execute(f"set temp_directory = {_q(str(out / 'floor_tmp'))}")
-    result: dict = {"files": len(files), "stages": {}}
+    con.execute("set enable_progress_bar = false")
 
-    def stage(name: str, statements: list[str]) -> None:
+    def stage(name: str, work) -> None:
+        if peak is not None:
+            peak.reset()
         started = time.perf_counter()
-        for statement in statements:
+        for statement in work() if callable(work) else work:
             con.execute(statement)
         result["stages"][name] = {"seconds": time.perf_counter() - started}
+        if peak is not None:
+            result["stages"][name]["peak_mb"] = peak.peak_mb()
 
-    stage("landing", landing_sql(landing, files))
-    stage("validation", validation_sql(seeds))
-    stage("marts", marts_sql(seeds, dimensions))
+    def landing_stage() -> list[str]:
+        # finding the files is part of landing, as the ingest lists its folder
+        files = sorted(p for p in landing.rglob("*.csv") if not p.name.startswith((".", "~$")))
+        result["files"] = len(files)
+        return landing_sql(landing, files)
 
-    started = time.perf_counter()
-    failed = {name: n for name, sql in checks_sql(seeds).items() if (n := con.execute(sql).fetchone()[0])}
-    result["stages"]["checks"] = {"seconds": time.perf_counter() - started}
-    result["checks"] = len(checks_sql(seeds))
+    def marts_stage() -> list[str]:
+        dimensions = con.execute(
+            f"select dimension_code from {_seed(seeds, 'reference/dimensions.csv')} order by all"
+        ).fetchall()
+        return marts_sql(seeds, [d for (d,) in dimensions]) + monitoring_sql(seeds)
+
+    checks = checks_sql(seeds)
+    failed: dict[str, int] = {}
+
+    def checks_stage() -> list[str]:
+        for name, sql in checks.items():
+            if n := con.execute(sql).fetchone()[0]:
+                failed[name] = n
+        return []
+
+    def export_stage() -> list[str]:
+        export(con, out / "published")
+        return []
+
+    stage("landing", landing_stage)
+    stage("validation", lambda: validation_sql(seeds))
+    stage("marts", marts_stage)
+    stage("checks", checks_stage)
+    stage("export", export_stage)
+    result["checks"] = len(checks)
     result["checks_failed"] = failed
-
-    started = time.perf_counter()
-    export(con, out / "published")
-    result["stages"]["export"] = {"seconds": time.perf_counter() - started}
     result["rows"] = {m: con.execute(f"select count(*) from {m}").fetchone()[0] for m in MARTS}
     result["rows"]["raw_submissions"] = con.execute("select count(*) from raw_submissions").fetchone()[0]
     con.close()
@@ -755,14 +917,23 @@ def export(con: duckdb.DuckDBPyConnection, publish_dir: Path) -> Path:
 NUMERIC = ("DECIMAL", "DOUBLE", "FLOAT", "REAL", "HUGEINT", "BIGINT", "INTEGER", "SMALLINT")
 
 
-def compare_marts(ours_db: Path, floor_db: Path, *, columns: bool = True, tolerance: float = 1e-8) -> dict:
-    """Per mart: rows on each side, keys on one side only, and (columns=True) per column shared by both the rows
-    whose values differ (numbers beyond `tolerance`, relative above 1, else exactly). Which of ours' columns the
-    floor does not build is listed too. Everything is counted in DuckDB, joined on the mart's primary key."""
+def compare_marts(
+    ours_db: Path,
+    floor_db: Path,
+    *,
+    columns: bool | Iterable[str] = True,
+    tolerance: float = 1e-8,
+    memory_limit: str | None = None,
+) -> dict:
+    """Per mart: rows on each side, keys on one side only, and per column shared by both (every mart with
+    columns=True, or the marts named) the rows whose values differ (numbers beyond `tolerance`, relative above 1,
+    else exactly). Which of ours' columns the floor does not build is listed too. Everything is counted in DuckDB,
+    joined on the mart's primary key."""
+    with_columns = set(MARTS) if columns is True else set(columns or ())
     con = duckdb.connect(str(ours_db))  # the warehouse's own configuration (dbt-duckdb may hold it in-process)
     try:
         con.execute(f"attach {_q(str(floor_db))} as floor_db (read_only)")
-        if limit := os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):
+        if limit := memory_limit or os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):
             con.execute(f"set memory_limit = '{limit}'")
         report: dict = {}
         for mart, key in MARTS.items():
@@ -778,7 +949,8 @@ def compare_marts(ours_db: Path, floor_db: Path, *, columns: bool = True, tolera
             }
             on = " and ".join(f"o.{k} = f.{k}" for k in key)
             # loaded_at is the clock at landing: never equal between two runs
-            shared = [c for c in ours_cols if c in floor_cols and c not in (*key, "loaded_at")] if columns else []
+            shared = [c for c in ours_cols if c in floor_cols and c not in (*key, "loaded_at")]
+            shared = shared if mart in with_columns else []
             tests = []
             for c in shared:
                 if ours_cols[c].upper().startswith(NUMERIC) and floor_cols[c].upper().startswith(NUMERIC):
