@@ -72,44 +72,56 @@ def _year_range(year: str, alias: str, lo: str = "year_from", hi: str = "year_to
 
 
 # --- landing -----------------------------------------------------------------------------------------------------
-def landing_sql(landing: Path, files: list[Path]) -> list[str]:
-    paths = "[" + ", ".join(_q(str(p)) for p in files) + "]"
-    names = "[" + ", ".join(_q(p.relative_to(landing).as_posix()) for p in files) + "]"
+def landing_sql(landing: Path, files: list[Path]) -> list[str | tuple[str, list]]:
+    """The statements of the landing stage; those that take the file list take it as a parameter."""
+    paths = [str(p) for p in files]
+    names = [p.relative_to(landing).as_posix() for p in files]
     columns = ", ".join(
         f"'{c}': 'varchar'"
         for c in ("region_code", "region_name", "indicator_code", "indicator_name", "period", "value", "unit")
     )
     return [
         # the load order is the path order, as the ingest loads a folder
-        f"""
+        (
+            """
+            create or replace table landing_files as
+            select path, file_name, cast(load_seq as integer) as load_seq,
+                cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at
+            from (select unnest($1) as path, unnest($2) as file_name, unnest(range(1, len($1) + 1)) as load_seq)
+            """,
+            [paths, names],
+        ),
+        (
+            "create or replace table file_hashes as select filename as path, sha256(content) as file_hash "
+            "from read_blob($1)",
+            [paths],
+        ),
+        """
         create or replace table landing_files as
-        select path, file_name, cast(load_seq as integer) as load_seq,
-            cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at
-        from (select unnest({paths}) as path, unnest({names}) as file_name,
-                     unnest(range(1, {len(files) + 1})) as load_seq)
+        select f.*, h.file_hash from landing_files f join file_hashes h using (path)
         """,
-        f"""
-        create or replace table file_hashes as
-        select filename as path, sha256(content) as file_hash from read_blob({paths})
-        """,
+        "drop table file_hashes",
         # one statement reads every file; insertion order is file order then line order, so rowid numbers lines
-        f"""
-        create or replace table cells as
-        select * from read_csv({paths}, header = true,
-                               auto_detect = false, delim = ',', quote = '', escape = '', nullstr = chr(1),
-                               filename = true, columns = {{{columns}}})
-        """,
+        (
+            f"""
+            create or replace table cells as
+            select * from read_csv($1, header = true, auto_detect = false, delim = ',', quote = '', escape = '',
+                                   nullstr = chr(1), filename = true, columns = {{{columns}}})
+            """,
+            [paths],
+        ),
+        # the rows keep their file's load_seq; the file's name, hash and time stay in landing_files (joined back
+        # in the marts: 16,500 rows, not 64 bytes of hash on each of 16 million)
         """
         create or replace table raw_submissions as
-        select h.file_hash, f.file_name, '' as sheet_name,
-            cast(c.rowid - min(c.rowid) over (partition by c.filename) + 2 as integer) as row_number,
-            cast(null as integer) as column_number, f.load_seq, f.loaded_at,
+        with firsts as (select filename, min(rowid) as first_rowid from cells group by all)
+        select f.load_seq, cast(c.rowid - firsts.first_rowid + 2 as integer) as row_number,
             c.region_code as region_code_raw, c.region_name as region_name_raw,
             c.indicator_code as indicator_code_raw, c.indicator_name as indicator_name_raw,
             c.period as period_raw, c.value as value_raw, c.unit as unit_raw
         from cells c
+        join firsts using (filename)
         join landing_files f on f.path = c.filename
-        join file_hashes h on h.path = c.filename
         """,
         "drop table cells",
     ]
@@ -278,8 +290,8 @@ def validation_sql(seeds: Path) -> list[str]:
                     as is_numeric
             from numbers
         ), resolved as (
-            select p.file_hash, p.file_name, p.sheet_name, p.row_number, p.column_number, p.load_seq, p.loaded_at,
-                p.region_code_raw, p.region_name_raw, p.indicator_code_raw, p.indicator_name_raw, p.period_raw,
+            select p.load_seq, p.row_number, p.region_code_raw, p.region_name_raw, p.indicator_code_raw,
+                p.indicator_name_raw, p.period_raw,
                 p.value_raw, p.unit_raw, p.period_year, p.period_quarter, p.period_code, p.is_period_in_range,
                 p.v in (select marker from markers) as is_missing_value,
                 r.region_code, i.indicator_code,
@@ -335,7 +347,7 @@ def validation_sql(seeds: Path) -> list[str]:
         # two rows of one file for one key with different values: both rejected (grouped, only where a key repeats)
         """
         create or replace temp table conflicts as
-        select file_hash, region_code, indicator_code, period_code
+        select load_seq, region_code, indicator_code, period_code
         from judged where row_reason is null
         group by all
         having count(*) > 1
@@ -344,17 +356,18 @@ def validation_sql(seeds: Path) -> list[str]:
         """,
         """
         create or replace table fct_indicator_values as
-        select file_hash || ':' || sheet_name || ':' || row_number as submission_id,
-            region_code, indicator_code, period_code,
-            case when period_quarter is null then 'year' else 'quarter' end as period_type,
-            period_year as assessment_year, period_quarter as quarter, indicator_value, is_missing_value,
-            value_raw as submitted_value, submitted_unit, unit_factor, file_name, file_hash, sheet_name, row_number,
-            column_number, load_seq, loaded_at,
-            row_number() over (partition by region_code, indicator_code, period_code
-                               order by load_seq desc, row_number desc) = 1 as is_current
+        select f.file_hash || '::' || j.row_number as submission_id,
+            j.region_code, j.indicator_code, j.period_code,
+            case when j.period_quarter is null then 'year' else 'quarter' end as period_type,
+            j.period_year as assessment_year, j.period_quarter as quarter, j.indicator_value, j.is_missing_value,
+            j.value_raw as submitted_value, j.submitted_unit, j.unit_factor, f.file_name, f.file_hash,
+            '' as sheet_name, j.row_number, cast(null as integer) as column_number, j.load_seq, f.loaded_at,
+            row_number() over (partition by j.region_code, j.indicator_code, j.period_code
+                               order by j.load_seq desc, j.row_number desc) = 1 as is_current
         from judged j
-        where row_reason is null
-          and not exists (select 1 from conflicts c where c.file_hash = j.file_hash and c.region_code = j.region_code
+        join landing_files f using (load_seq)
+        where j.row_reason is null
+          and not exists (select 1 from conflicts c where c.load_seq = j.load_seq and c.region_code = j.region_code
                           and c.indicator_code = j.indicator_code and c.period_code = j.period_code)
         """,
         f"""
@@ -363,13 +376,14 @@ def validation_sql(seeds: Path) -> list[str]:
             select j.*, coalesce(j.row_reason, 'conflicting_duplicate_in_file') as rejection_reason
             from judged j
             left join conflicts c
-                on j.row_reason is null and c.file_hash = j.file_hash and c.region_code = j.region_code
+                on j.row_reason is null and c.load_seq = j.load_seq and c.region_code = j.region_code
                and c.indicator_code = j.indicator_code and c.period_code = j.period_code
-            where j.row_reason is not null or c.file_hash is not null
+            where j.row_reason is not null or c.load_seq is not null
         )
-        select j.file_hash || ':' || j.sheet_name || ':' || j.row_number as submission_id, j.rejection_reason,
+        select f.file_hash || '::' || j.row_number as submission_id, j.rejection_reason,
             r.description_en as rejection_description, r.description_zh as rejection_description_zh,
-            j.file_name, j.file_hash, j.sheet_name, j.row_number, j.column_number, j.load_seq, j.loaded_at,
+            f.file_name, f.file_hash, '' as sheet_name, j.row_number, cast(null as integer) as column_number,
+            j.load_seq, f.loaded_at,
             j.region_code_raw, j.region_name_raw, j.indicator_code_raw, j.indicator_name_raw, j.period_raw,
             j.value_raw, j.unit_raw, j.region_code as resolved_region_code,
             j.indicator_code as resolved_indicator_code, j.period_code,
@@ -379,6 +393,7 @@ def validation_sql(seeds: Path) -> list[str]:
                               '统计期': j.period_raw, '数值': j.value_raw, '单位': j.unit_raw}}), '/', '\\/')
                 as source_row_json
         from rejected j
+        join landing_files f using (load_seq)
         left join {_seed(seeds, "config/rejection_reasons.csv")} r on r.reason_code = j.rejection_reason
         """,
         "drop table judged",
@@ -848,7 +863,8 @@ def run(landing: Path, seeds: Path, out: Path, *, peak=None) -> dict:
             peak.reset()
         started = time.perf_counter()
         for statement in work() if callable(work) else work:
-            con.execute(statement)
+            sql, params = statement if isinstance(statement, tuple) else (statement, None)
+            con.execute(sql, params)
         result["stages"][name] = {"seconds": time.perf_counter() - started}
         if peak is not None:
             result["stages"][name]["peak_mb"] = peak.peak_mb()
@@ -933,6 +949,7 @@ def compare_marts(
     con = duckdb.connect(str(ours_db))  # the warehouse's own configuration (dbt-duckdb may hold it in-process)
     try:
         con.execute(f"attach {_q(str(floor_db))} as floor_db (read_only)")
+        con.execute("set enable_progress_bar = false")
         if limit := memory_limit or os.environ.get("HQD_DUCKDB_MEMORY_LIMIT"):
             con.execute(f"set memory_limit = '{limit}'")
         report: dict = {}
