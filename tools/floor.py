@@ -8,24 +8,26 @@ Written from DESIGN.md's methodology and the seeds, not copied from the dbt mode
 
 * landing — every CSV of the landing folder in one `read_csv` (the template's long layout, as tools/national.py
   writes it), with its lineage as the ingest keeps it: file name (relative), SHA-256 of the bytes (`read_blob`),
-  row number, load order (the files in path order); cells verbatim and trimmed. The floor does not decode
-  (NFKC, 繁→简) nor read workbooks or other encodings: the generated files need neither, and the ingest decodes
-  only the distinct non-ASCII cells, a tiny domain.
+  row number, load order (the files in path order), load time; cells verbatim. The rows carry their file's
+  load_seq; name, hash and time stay once per file in `landing_files`. The floor does not decode (NFKC, 繁→简)
+  nor read workbooks or other encodings: the generated files need neither, and the ingest decodes only the
+  distinct non-ASCII cells, a tiny domain.
 * validation — typed values and periods, region / indicator / unit resolved once per distinct text of the small
   domains (period texts, region code or name per year, indicator code or name, units) and joined back, the first
   failing check as the rejection reason in the warehouse's order, conflicting duplicates within a file, the latest
   load of a key current: `fct_indicator_values`, `fct_rejected_submissions`.
-* marts — `fct_indicator_scores` (every column), `fct_region_assessment` (totals, dimension subtotals, ranks,
-  tiers, progress: every column), `fct_advanced_counties` (every column).
+* marts — `fct_indicator_scores`, `fct_region_assessment` (totals, dimension subtotals, ranks, tiers, progress),
+  `fct_advanced_counties`, `fct_two_colour` (红绿双色), `fct_monitoring_warnings` (红黄蓝, runs by lineage).
 * checks — the gate's kinds of expectations as plain SQL counts: keys not null and unique per mart, raw rows
-  reconcile with accepted + rejected, reasons and tiers in their seeds, points within 0..weight, tier counts equal
-  their quotas.
-* export — the marts into a new read-only DuckDB file and one Parquet file each, switched in atomically (rename).
+  reconcile with accepted + rejected, reasons in their seed, one current value per key, points within 0..weight,
+  tier counts equal their quotas.
+* export — the marts into a new read-only DuckDB file and one Parquet file each, `current` switched to it by an
+  atomic rename.
 
-Left out (the bench compares only what is here): `fct_monitoring_warnings`, `fct_two_colour`,
-`fct_region_feedback`, `fct_region_gaps`, `fct_region_gap_plans` (not written yet: see the bench's notes),
-`fct_submission_file_quality` and `fct_department_lines` (per-file / per-department summaries, not value-level),
-the dims and the `marts_zh` views (labels).
+Every column of those seven marts equals the warehouse's (compare_marts; tests/tools/test_floor.py, and the bench
+at every scale). Left out: `fct_region_feedback`, `fct_region_gaps`, `fct_region_gap_plans` (per region and year
+summaries of the scores: small, and not written yet), `fct_submission_file_quality` and `fct_department_lines`
+(per-file / per-department summaries), the dims and the `marts_zh` views (labels).
 
 Everything stays in DuckDB (a database file in --out, so it can spill under HQD_DUCKDB_MEMORY_LIMIT); only counts
 and timings come back to Python.
@@ -329,7 +331,9 @@ def validation_sql(seeds: Path) -> list[str]:
                           then value_number * unit_factor end as {MEASURE}) as indicator_value
             from resolved
         )
-        select *,
+        -- only what the marts need: the raw cells of a rejected row are joined back from raw_submissions
+        select load_seq, row_number, value_raw, period_year, period_quarter, period_code, is_missing_value,
+            region_code, indicator_code, submitted_unit, unit_factor, indicator_value,
             case
                 when period_year is null then 'invalid_period'
                 when not is_period_in_range then 'period_out_of_range'
@@ -384,15 +388,16 @@ def validation_sql(seeds: Path) -> list[str]:
             r.description_en as rejection_description, r.description_zh as rejection_description_zh,
             f.file_name, f.file_hash, '' as sheet_name, j.row_number, cast(null as integer) as column_number,
             j.load_seq, f.loaded_at,
-            j.region_code_raw, j.region_name_raw, j.indicator_code_raw, j.indicator_name_raw, j.period_raw,
-            j.value_raw, j.unit_raw, j.region_code as resolved_region_code,
+            s.region_code_raw, s.region_name_raw, s.indicator_code_raw, s.indicator_name_raw, s.period_raw,
+            s.value_raw, s.unit_raw, j.region_code as resolved_region_code,
             j.indicator_code as resolved_indicator_code, j.period_code,
             -- the row as the file had it, under the file's header (the ingest's JSON writes / as \\/)
-            replace(to_json({{'地区代码': j.region_code_raw, '地区名称': j.region_name_raw,
-                              '指标代码': j.indicator_code_raw, '指标名称': j.indicator_name_raw,
-                              '统计期': j.period_raw, '数值': j.value_raw, '单位': j.unit_raw}}), '/', '\\/')
+            replace(to_json({{'地区代码': s.region_code_raw, '地区名称': s.region_name_raw,
+                              '指标代码': s.indicator_code_raw, '指标名称': s.indicator_name_raw,
+                              '统计期': s.period_raw, '数值': s.value_raw, '单位': s.unit_raw}}), '/', '\\/')
                 as source_row_json
-        from rejected j
+        from (select * exclude (value_raw) from rejected) j
+        join raw_submissions s using (load_seq, row_number)
         join landing_files f using (load_seq)
         left join {_seed(seeds, "config/rejection_reasons.csv")} r on r.reason_code = j.rejection_reason
         """,
