@@ -676,8 +676,9 @@ def bench(
     child: Annotated[str | None, typer.Option(hidden=True)] = None,
     directory: Annotated[Path | None, typer.Option("--dir", hidden=True)] = None,
 ) -> None:
-    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against plain DuckDB SQL and
-    pandas baselines; prints stage times, peaks and ratios; results in data/bench/results.json. Many minutes."""
+    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against the full-job floor (the
+    same job as plain DuckDB SQL, tools/floor.py: ours / floor per stage) and the scoring baselines in DuckDB SQL
+    and pandas; prints stage times, peaks and the targets' ratios; results in data/bench/results.json. Minutes."""
     _developer_tools()
     from tools import bench as benchmark
 
