@@ -57,6 +57,26 @@ def test_floor_marts_equal_the_jobs_in_every_row_and_column(small_national) -> N
     assert set(result["stages"]) == set(floor.STAGES)
 
 
+def test_comparison_finds_a_changed_score_and_a_missing_row(small_national, tmp_path: Path) -> None:
+    _, warehouse, _, out = small_national
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy(out / "floor.duckdb", changed)
+    con = duckdb.connect(str(changed))
+    try:
+        key = con.execute("select min(indicator_score_key) from fct_indicator_scores").fetchone()[0]
+        con.execute(
+            "update fct_indicator_scores set score_points = score_points + 0.001 where indicator_score_key = ?", [key]
+        )
+        con.execute(
+            "delete from fct_two_colour where two_colour_key = (select min(two_colour_key) from fct_two_colour)"
+        )
+    finally:
+        con.close()
+    problems = floor.differences(floor.compare_marts(warehouse, changed))
+    assert "fct_indicator_scores.score_points: 1 rows differ" in problems
+    assert any(p.startswith("fct_two_colour: ") and "1 keys only in ours" in p for p in problems)
+
+
 def test_floor_export_is_a_readable_release(small_national) -> None:
     _, _, result, out = small_national
     current = out / "published" / "current"
