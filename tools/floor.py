@@ -771,14 +771,21 @@ def monitoring_sql(seeds: Path) -> list[str]:
                      when shortfall_pct > blue then 'blue' else 'none' end as warning_level,
                 assessment_year || 'Q' || quarter as period_code, assessment_year * 4 + quarter as quarter_sequence
             from shortfalls
-        ), runs as (
+        ), stepped as (
+            -- one sort for both passes: the quarter before (lag) and where the current run of warnings began
             select *, warning_level <> 'none' as is_warning,
                 lag(warning_level <> 'none') over w as was_warning_last_quarter,
-                lag(quarter_sequence) over w as previous_quarter_sequence,
-                quarter_sequence - row_number() over (partition by lineage_code, indicator_code,
-                    warning_level <> 'none' order by quarter_sequence) as island
+                lag(quarter_sequence) over w as previous_quarter_sequence
             from levelled
             window w as (partition by lineage_code, indicator_code order by quarter_sequence)
+        ), runs as (
+            select *,
+                max(case when is_warning and not (coalesce(was_warning_last_quarter, false)
+                                                   and previous_quarter_sequence = quarter_sequence - 1)
+                         then quarter_sequence end)
+                    over (partition by lineage_code, indicator_code order by quarter_sequence
+                          rows between unbounded preceding and current row) as run_start
+            from stepped
         )
         select period_code || '-' || region_code || '-' || indicator_code as monitoring_key, period_code,
             assessment_year, quarter, quarter = 2 as is_half_year_evaluation, region_code, level, class_code,
@@ -787,12 +794,12 @@ def monitoring_sql(seeds: Path) -> list[str]:
             cast(previous_value as {MEASURE}) as previous_year_value,
             cast(annual_target as {MEASURE}) as annual_target, cast(pro_rata_target as {MEASURE}) as pro_rata_target,
             shortfall_pct, warning_level, is_warning,
-            cast(case when is_warning then row_number() over (partition by lineage_code, indicator_code, is_warning,
-                                                                island order by quarter_sequence)
-                      else 0 end as integer) as consecutive_warning_quarters,
-            case when is_warning then first_value(period_code) over (partition by lineage_code, indicator_code,
-                                                                    is_warning, island order by quarter_sequence)
-                 end as warning_since_period_code,
+            -- a run is consecutive quarters, so its length is the distance from its first quarter
+            cast(case when is_warning then quarter_sequence - run_start + 1 else 0 end as integer)
+                as consecutive_warning_quarters,
+            case when is_warning
+                 then ((run_start - 1) // 4) || 'Q' || (run_start - 4 * ((run_start - 1) // 4)) end
+                as warning_since_period_code,
             is_evaluated and not is_warning and coalesce(was_warning_last_quarter, false)
                 and previous_quarter_sequence = quarter_sequence - 1 as is_cleared,
             is_evaluated
