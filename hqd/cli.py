@@ -454,10 +454,18 @@ def quality(warehouse: WarehouseOpt = None) -> None:
     which need a network for their styles). Exit 1 if a blocking suite failed."""
     from hqd import quality as gate
     from hqd.docs import quality_page
+    from hqd.warehouse import connect as connect_warehouse
 
     settings = _settings(warehouse=warehouse)
     started = time.perf_counter()
-    outcomes = gate.run_all(settings.warehouse, data_docs_dir=settings.data_docs_dir)
+    if not settings.warehouse.is_file():  # connecting would create an empty warehouse and every suite would fail
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse}")
+    # the job's connection (hqd/warehouse.py): HQD_DUCKDB_MEMORY_LIMIT applies to the gate run alone too
+    con = connect_warehouse(settings)
+    try:
+        outcomes = gate.run_all(con, data_docs_dir=settings.data_docs_dir)
+    finally:
+        con.close()
     for outcome in outcomes:
         status = "ok" if outcome.success else ("FAILED" if outcome.blocking_failed else "warning")
         console.print(
@@ -746,8 +754,9 @@ def bench(
     child: Annotated[str | None, typer.Option(hidden=True)] = None,
     directory: Annotated[Path | None, typer.Option("--dir", hidden=True)] = None,
 ) -> None:
-    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against plain DuckDB SQL and
-    pandas baselines; prints stage times, peaks and ratios; results in data/bench/results.json. Many minutes."""
+    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against the full-job floor (the
+    same job as plain DuckDB SQL, tools/floor.py: ours / floor per stage) and the scoring baselines in DuckDB SQL
+    and pandas; prints stage times, peaks and the targets' ratios; results in data/bench/results.json. Minutes."""
     _developer_tools()
     from tools import bench as benchmark
 
