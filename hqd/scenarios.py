@@ -21,8 +21,9 @@ import pandas as pd
 
 from hqd.settings import Settings
 
-# the models a scenario run builds: the seeds and comparison tagged on_demand, the assessment path scenario_path
-SELECTION = ["tag:scenario_path", "tag:on_demand"]
+# the models a scenario run builds: the assessment path (tag scenario_path), the scenario seeds and comparison
+# (tag scenario; also on_demand, so the main job leaves them out)
+SELECTION = ["tag:scenario_path", "tag:scenario"]
 OVERRIDE_SEEDS = ("scenario_indicator_rules", "scenario_tier_quotas", "scenario_advanced_county_quotas")
 SCORING_METHODS = {"efficacy", "target", "target_binary", "rank"}
 

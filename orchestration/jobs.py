@@ -11,11 +11,13 @@ PUBLICATION = AssetSelection.groups("publication")
 REPORTS = AssetSelection.groups("reports")
 # scenario runs (方案测算) are on demand: scenario_job only, never the main job
 SCENARIOS = AssetSelection.groups("scenarios")
-DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS - SCENARIOS
+# the composite-index engine (tag on_demand): only composite_job builds it
+COMPOSITE = AssetSelection.groups("composite")
+DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS - COMPOSITE - SCENARIOS
 
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
-    selection=AssetSelection.all() - SCENARIOS,
+    selection=AssetSelection.all() - COMPOSITE - SCENARIOS,
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
         "marts, publication, dbt docs, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
@@ -61,4 +63,16 @@ scenario_job = define_asset_job(
         "touches the official marts, the build state or the publication."
     ),
     tags={"hqd/kind": "scenario"},
+)
+
+# a composite index (seeds/composite; the UNDP HDI is shipped) from its inputs: one dbt build of the tag
+# `composite`, on DuckDB, into schema `composite`; unpartitioned, no publication (`hqd composite build`)
+composite_job = define_asset_job(
+    "composite_job",
+    selection=COMPOSITE,
+    description=(
+        "The composite-index engine: one dbt build of its seeds, staging, models, data and unit tests (DuckDB, "
+        "schema composite). Config: the index to report (composite_dbt_assets.config.index_code)."
+    ),
+    tags={"hqd/kind": "composite"},
 )

@@ -42,7 +42,7 @@ def ensure_instance_config(home: Path) -> None:
 @dataclass
 class JobRun:
     job_name: str
-    partition_key: str | None
+    partition_key: str | None  # None for an unpartitioned job (composite_job, scenario_job)
     result: ExecuteInProcessResult
     instance: DagsterInstance
 

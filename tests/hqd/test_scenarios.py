@@ -54,6 +54,6 @@ def test_override_naming_an_unknown_scenario_or_method_is_an_error(tmp_path):
 def test_build_args_select_the_scenario_path_with_the_vars():
     args = scenarios.build_args(Settings(), "draft-2025", [2023, 2024])
     assert args[:3] == ["build", "--target", "duckdb"]
-    assert args[args.index("--select") + 1] == "tag:scenario_path tag:on_demand"
+    assert args[args.index("--select") + 1] == "tag:scenario_path tag:scenario"
     assert args[args.index("--vars") + 1] == "{scenario: 'draft-2025', scenario_years: [2023, 2024]}"
     assert scenarios.schema_name("draft-2025") == "scenario_draft_2025_marts"
