@@ -142,11 +142,14 @@ draw_factors as (
                 'rule_weights.level', 'rule_weights.class_code', 'rule_weights.indicator_code'
             ]) }} - 1)
         ) as perturbed_weight,
-        rule_weights.alternative_method is not null
-        and {{ hqd.hash_uniform([
-            'parameters.random_seed', "'method'", 'draw_numbers.draw', 'rule_weights.assessment_year',
-            'rule_weights.level', 'rule_weights.class_code', 'rule_weights.indicator_code'
-        ]) }} < parameters.method_switch_share as is_method_switched
+        -- hashed only where a switch is configured and may happen
+        case
+            when rule_weights.alternative_method is null or parameters.method_switch_share = 0 then false
+            else {{ hqd.hash_uniform([
+                'parameters.random_seed', "'method'", 'draw_numbers.draw', 'rule_weights.assessment_year',
+                'rule_weights.level', 'rule_weights.class_code', 'rule_weights.indicator_code'
+            ]) }} < parameters.method_switch_share
+        end as is_method_switched
     from rule_weights
     inner join parameters
         on rule_weights.assessment_year = parameters.assessment_year
