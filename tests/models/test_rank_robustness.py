@@ -169,4 +169,6 @@ def test_every_column_of_the_latest_year_matches_the_independent_draws(mart, exp
 def test_the_sample_has_regions_whose_tier_is_not_robust_and_robust_ones(mart):
     # the sample's classes hold close totals: some tiers move with ±20 % weights, most do not
     assert 0 < (~mart["is_tier_robust"]).sum() < len(mart) / 2
-    assert ((mart["tier_1_probability"] + mart["tier_2_probability"] + mart["tier_3_probability"]) - 1).abs().max() < 1e-9
+    assert (
+        (mart["tier_1_probability"] + mart["tier_2_probability"] + mart["tier_3_probability"]) - 1
+    ).abs().max() < 1e-9

@@ -10,28 +10,45 @@
 {{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
 with
 
-parameters as (
+run_parameters as (
 
     select
         assessment_years.assessment_year,
-        parameters.draw_count,
-        parameters.weight_spread,
-        parameters.method_switch_share,
-        parameters.random_seed,
-        parameters.lower_percentile,
-        parameters.upper_percentile,
-        parameters.robust_share
-    from {{ ref('robustness_parameters') }} as parameters
+        configured.draw_count,
+        configured.weight_spread,
+        configured.method_switch_share,
+        configured.random_seed,
+        configured.lower_percentile,
+        configured.upper_percentile,
+        configured.robust_share
+    from {{ ref('robustness_parameters') }} as configured
     inner join {{ ref('assessment_years') }} as assessment_years
-        on {{ hqd.in_year_range('assessment_years.assessment_year', 'parameters') }}
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'configured') }}
     where {{ hqd.years_to_rebuild('assessment_years.assessment_year') }}
 
 ),
 
 digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 
 ),
 
@@ -137,24 +154,24 @@ draw_factors as (
         rule_weights.indicator_code,
         rule_weights.weight,
         rule_weights.weight * (
-            1 + parameters.weight_spread * (2 * {{ hqd.hash_uniform([
-                'parameters.random_seed', "'weight'", 'draw_numbers.draw', 'rule_weights.assessment_year',
+            1 + run_parameters.weight_spread * (2 * {{ hqd.hash_uniform([
+                'run_parameters.random_seed', "'weight'", 'draw_numbers.draw', 'rule_weights.assessment_year',
                 'rule_weights.level', 'rule_weights.class_code', 'rule_weights.indicator_code'
             ]) }} - 1)
         ) as perturbed_weight,
         -- hashed only where a switch is configured and may happen
         case
-            when rule_weights.alternative_method is null or parameters.method_switch_share = 0 then false
+            when rule_weights.alternative_method is null or run_parameters.method_switch_share = 0 then false
             else {{ hqd.hash_uniform([
-                'parameters.random_seed', "'method'", 'draw_numbers.draw', 'rule_weights.assessment_year',
+                'run_parameters.random_seed', "'method'", 'draw_numbers.draw', 'rule_weights.assessment_year',
                 'rule_weights.level', 'rule_weights.class_code', 'rule_weights.indicator_code'
-            ]) }} < parameters.method_switch_share
+            ]) }} < run_parameters.method_switch_share
         end as is_method_switched
     from rule_weights
-    inner join parameters
-        on rule_weights.assessment_year = parameters.assessment_year
+    inner join run_parameters
+        on rule_weights.assessment_year = run_parameters.assessment_year
     inner join draw_numbers
-        on draw_numbers.draw <= parameters.draw_count
+        on run_parameters.draw_count >= draw_numbers.draw
 
 ),
 
@@ -179,8 +196,10 @@ draw_points as (
         achievements.region_code,
         sum(
             draw_weights.draw_weight
-            * case when draw_weights.is_method_switched then achievements.alternative_achievement
-                else achievements.achievement end
+            * case
+                when draw_weights.is_method_switched then achievements.alternative_achievement
+                else achievements.achievement
+            end
         ) as indicator_points
     from draw_weights
     inner join achievements
@@ -301,7 +320,7 @@ percentile_positions as (
         cast(ceil({{ hqd.divide('lower_percentile * draw_count', '100') }}) as integer) as lower_position,
         cast(ceil({{ hqd.divide('50 * draw_count', '100') }}) as integer) as median_position,
         cast(ceil({{ hqd.divide('upper_percentile * draw_count', '100') }}) as integer) as upper_position
-    from parameters
+    from run_parameters
 
 ),
 
@@ -313,12 +332,21 @@ summarised as (
         count(*) as draws,
         min(draw_outcomes.rank_in_class) as best_rank_in_draws,
         max(draw_outcomes.rank_in_class) as worst_rank_in_draws,
-        max(case when draw_outcomes.rank_order = percentile_positions.lower_position
-            then draw_outcomes.rank_in_class end) as rank_band_low,
-        max(case when draw_outcomes.rank_order = percentile_positions.median_position
-            then draw_outcomes.rank_in_class end) as rank_median,
-        max(case when draw_outcomes.rank_order = percentile_positions.upper_position
-            then draw_outcomes.rank_in_class end) as rank_band_high,
+        max(
+            case
+                when draw_outcomes.rank_order = percentile_positions.lower_position then draw_outcomes.rank_in_class
+            end
+        ) as rank_band_low,
+        max(
+            case
+                when draw_outcomes.rank_order = percentile_positions.median_position then draw_outcomes.rank_in_class
+            end
+        ) as rank_median,
+        max(
+            case
+                when draw_outcomes.rank_order = percentile_positions.upper_position then draw_outcomes.rank_in_class
+            end
+        ) as rank_band_high,
         sum(case when draw_outcomes.tier = 1 then 1 else 0 end) as tier_1_draws,
         sum(case when draw_outcomes.tier = 2 then 1 else 0 end) as tier_2_draws,
         sum(case when draw_outcomes.tier = 3 then 1 else 0 end) as tier_3_draws,
@@ -330,63 +358,82 @@ summarised as (
 
 ),
 
-final as (
+-- the draws that kept the official tier and the official advanced status
+against_official as (
 
     select
-        {{ hqd.composite_key(['assessments.assessment_year', 'assessments.region_code']) }} as rank_robustness_key,
-        assessments.assessment_year,
-        assessments.region_code,
+        summarised.*,
         assessments.level,
         assessments.class_code,
         assessments.class_size,
-        cast(summarised.draws as integer) as draws,
-        cast(percentile_positions.weight_spread as {{ hqd.type_measure() }}) as weight_spread,
-        cast(percentile_positions.method_switch_share as {{ hqd.type_measure() }}) as method_switch_share,
         assessments.rank_in_class as official_rank_in_class,
         assessments.tier as official_tier,
-        case when assessments.level = 'county' then advanced.region_code is not null end as is_official_advanced,
-        cast(percentile_positions.lower_percentile as integer) as band_lower_percentile,
-        cast(percentile_positions.upper_percentile as integer) as band_upper_percentile,
-        cast(summarised.rank_band_low as integer) as rank_band_low,
-        cast(summarised.rank_median as integer) as rank_median,
-        cast(summarised.rank_band_high as integer) as rank_band_high,
-        cast(summarised.rank_band_high - summarised.rank_band_low as integer) as rank_band_width,
-        cast(summarised.best_rank_in_draws as integer) as best_rank_in_draws,
-        cast(summarised.worst_rank_in_draws as integer) as worst_rank_in_draws,
-        cast({{ hqd.divide('summarised.tier_1_draws', 'summarised.draws') }} as {{ hqd.type_measure() }})
-            as tier_1_probability,
-        cast({{ hqd.divide('summarised.tier_2_draws', 'summarised.draws') }} as {{ hqd.type_measure() }})
-            as tier_2_probability,
-        cast({{ hqd.divide('summarised.tier_3_draws', 'summarised.draws') }} as {{ hqd.type_measure() }})
-            as tier_3_probability,
-        cast(
-            {{ hqd.divide(
-                'case assessments.tier when 1 then summarised.tier_1_draws when 2 then summarised.tier_2_draws'
-                ~ ' else summarised.tier_3_draws end',
-                'summarised.draws'
-            ) }} as {{ hqd.type_measure() }}
-        ) as official_tier_probability,
-        case when assessments.level = 'county' then cast(
-            {{ hqd.divide('summarised.advanced_draws', 'summarised.draws') }} as {{ hqd.type_measure() }}
-        ) end as advanced_probability,
-        -- counts against the share, both exact: 950 of 1,000 draws meet 0.95
-        case assessments.tier when 1 then summarised.tier_1_draws when 2 then summarised.tier_2_draws
-            else summarised.tier_3_draws end
-        >= percentile_positions.robust_share * summarised.draws as is_tier_robust,
-        case when assessments.level = 'county' then
-            case when advanced.region_code is not null then summarised.advanced_draws
-                else summarised.draws - summarised.advanced_draws end
-            >= percentile_positions.robust_share * summarised.draws
-        end as is_advanced_status_robust
+        advanced.region_code is not null as is_listed,
+        case
+            when assessments.tier = 1 then summarised.tier_1_draws
+            when assessments.tier = 2 then summarised.tier_2_draws
+            else summarised.tier_3_draws
+        end as official_tier_draws,
+        case
+            when advanced.region_code is not null then summarised.advanced_draws
+            else summarised.draws - summarised.advanced_draws
+        end as official_status_draws
     from summarised
     inner join assessments
-        on summarised.assessment_year = assessments.assessment_year
+        on
+            summarised.assessment_year = assessments.assessment_year
             and summarised.region_code = assessments.region_code
-    inner join percentile_positions
-        on summarised.assessment_year = percentile_positions.assessment_year
     left join advanced
-        on summarised.assessment_year = advanced.assessment_year
+        on
+            summarised.assessment_year = advanced.assessment_year
             and summarised.region_code = advanced.region_code
+
+),
+
+final as (
+
+    select
+        {{ hqd.composite_key(['official.assessment_year', 'official.region_code']) }} as rank_robustness_key,
+        official.assessment_year,
+        official.region_code,
+        official.level,
+        official.class_code,
+        official.class_size,
+        cast(official.draws as integer) as draws,
+        cast(percentile_positions.weight_spread as {{ hqd.type_measure() }}) as weight_spread,
+        cast(percentile_positions.method_switch_share as {{ hqd.type_measure() }}) as method_switch_share,
+        official.official_rank_in_class,
+        official.official_tier,
+        case when official.level = 'county' then official.is_listed end as is_official_advanced,
+        cast(percentile_positions.lower_percentile as integer) as band_lower_percentile,
+        cast(percentile_positions.upper_percentile as integer) as band_upper_percentile,
+        cast(official.rank_band_low as integer) as rank_band_low,
+        cast(official.rank_median as integer) as rank_median,
+        cast(official.rank_band_high as integer) as rank_band_high,
+        cast(official.rank_band_high - official.rank_band_low as integer) as rank_band_width,
+        cast(official.best_rank_in_draws as integer) as best_rank_in_draws,
+        cast(official.worst_rank_in_draws as integer) as worst_rank_in_draws,
+        cast({{ hqd.divide('official.tier_1_draws', 'official.draws') }} as {{ hqd.type_measure() }})
+            as tier_1_probability,
+        cast({{ hqd.divide('official.tier_2_draws', 'official.draws') }} as {{ hqd.type_measure() }})
+            as tier_2_probability,
+        cast({{ hqd.divide('official.tier_3_draws', 'official.draws') }} as {{ hqd.type_measure() }})
+            as tier_3_probability,
+        cast({{ hqd.divide('official.official_tier_draws', 'official.draws') }} as {{ hqd.type_measure() }})
+            as official_tier_probability,
+        case
+            when official.level = 'county'
+                then cast({{ hqd.divide('official.advanced_draws', 'official.draws') }} as {{ hqd.type_measure() }})
+        end as advanced_probability,
+        -- counts against the share, both exact: 950 of 1,000 draws meet 0.95
+        official.official_tier_draws >= percentile_positions.robust_share * official.draws as is_tier_robust,
+        case
+            when official.level = 'county'
+                then official.official_status_draws >= percentile_positions.robust_share * official.draws
+        end as is_advanced_status_robust
+    from against_official as official
+    inner join percentile_positions
+        on official.assessment_year = percentile_positions.assessment_year
 
 )
 

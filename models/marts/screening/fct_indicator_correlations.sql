@@ -20,15 +20,15 @@ scores as (
 
 ),
 
-parameters as (
+run_parameters as (
 
     select
         assessment_years.assessment_year,
-        parameters.collinearity_threshold,
-        parameters.negative_correlation_threshold
-    from {{ ref('screening_parameters') }} as parameters
+        configured.collinearity_threshold,
+        configured.negative_correlation_threshold
+    from {{ ref('screening_parameters') }} as configured
     inner join {{ ref('assessment_years') }} as assessment_years
-        on {{ hqd.in_year_range('assessment_years.assessment_year', 'parameters') }}
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'configured') }}
 
 ),
 
@@ -38,7 +38,7 @@ pairs as (
         first_indicator.assessment_year,
         first_indicator.level,
         first_indicator.dimension_code,
-        first_indicator.indicator_code as indicator_code,
+        first_indicator.indicator_code,
         second_indicator.indicator_code as other_indicator_code,
         count(
             case
@@ -72,11 +72,11 @@ final as (
         pairs.other_indicator_code,
         cast(pairs.regions_with_both as integer) as regions_with_both,
         cast(pairs.pearson_r as {{ hqd.type_measure() }}) as pearson_r,
-        coalesce(pairs.pearson_r > parameters.collinearity_threshold, false) as is_collinear,
-        coalesce(pairs.pearson_r < parameters.negative_correlation_threshold, false) as is_negatively_correlated
+        coalesce(pairs.pearson_r > run_parameters.collinearity_threshold, false) as is_collinear,
+        coalesce(pairs.pearson_r < run_parameters.negative_correlation_threshold, false) as is_negatively_correlated
     from pairs
-    inner join parameters
-        on pairs.assessment_year = parameters.assessment_year
+    inner join run_parameters
+        on pairs.assessment_year = run_parameters.assessment_year
 
 )
 

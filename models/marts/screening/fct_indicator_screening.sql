@@ -18,15 +18,15 @@ scores as (
 
 ),
 
-parameters as (
+run_parameters as (
 
     select
         assessment_years.assessment_year,
-        parameters.skewness_threshold,
-        parameters.kurtosis_threshold
-    from {{ ref('screening_parameters') }} as parameters
+        configured.skewness_threshold,
+        configured.kurtosis_threshold
+    from {{ ref('screening_parameters') }} as configured
     inner join {{ ref('assessment_years') }} as assessment_years
-        on {{ hqd.in_year_range('assessment_years.assessment_year', 'parameters') }}
+        on {{ hqd.in_year_range('assessment_years.assessment_year', 'configured') }}
 
 ),
 
@@ -78,12 +78,12 @@ shape as (
         *,
         case when n >= 2 then sqrt(m2 / (n - 1)) end as standard_deviation,
         -- G1 = sqrt(n) m3 / m2^1.5 · sqrt(n (n − 1)) / (n − 2)
-        case when n >= 3 and m2 > 0
-            then sqrt(n) * m3 / power(m2, 1.5) * sqrt(n * (n - 1)) / (n - 2)
+        case
+            when n >= 3 and m2 > 0 then sqrt(n) * m3 / power(m2, 1.5) * sqrt(n * (n - 1)) / (n - 2)
         end as skewness,
         -- G2 = ((n + 1) (n m4 / m2² − 3) + 6) (n − 1) / ((n − 2) (n − 3))
-        case when n >= 4 and m2 > 0
-            then ((n + 1) * (n * m4 / (m2 * m2) - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
+        case
+            when n >= 4 and m2 > 0 then ((n + 1) * (n * m4 / (m2 * m2) - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
         end as kurtosis
     from moments
 
@@ -108,12 +108,13 @@ final as (
         cast(shape.skewness as {{ hqd.type_measure() }}) as skewness,
         cast(shape.kurtosis as {{ hqd.type_measure() }}) as kurtosis,
         coalesce(
-            abs(shape.skewness) >= parameters.skewness_threshold and shape.kurtosis >= parameters.kurtosis_threshold,
+            abs(shape.skewness) >= run_parameters.skewness_threshold
+            and shape.kurtosis >= run_parameters.kurtosis_threshold,
             false
         ) as is_outlier_flagged
     from shape
-    inner join parameters
-        on shape.assessment_year = parameters.assessment_year
+    inner join run_parameters
+        on shape.assessment_year = run_parameters.assessment_year
 
 )
 
