@@ -399,7 +399,11 @@ def _robustness(found: queries.RobustnessData) -> dict:
     first = regions.iloc[0]
     return {
         "available": True,
-        "rows": _records(regions),
+        "levels": [
+            (level, _records(regions[regions["level"] == level]))
+            for level in ("city", "county")
+            if (regions["level"] == level).any()
+        ],
         "not_robust": int((~regions["is_tier_robust"]).sum()),
         "draws": int(first["draws"]),
         "spread_percent": round(float(first["weight_spread"]) * 100),
