@@ -7,7 +7,13 @@
 -- from a hash of (seed, draw, year, level, class, indicator) (hqd.hash_uniform), never random().
 -- The methods are linear in the weight (macros/scoring.sql), so a region's points under a draw are the drawn
 -- weight times its achievement (points per unit weight) under the method the draw uses.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
+-- Incremental by year like fct_indicator_scores; the pre-hook first removes every year being recomputed, so a
+-- year the parameters no longer cover (robustness_parameters narrowed) leaves no stale rows behind.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    unique_key='assessment_year',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ hqd.years_to_rebuild() }}{% endif %}"
+) }}
 with
 
 run_parameters as (
