@@ -42,7 +42,12 @@ app = typer.Typer(
 )
 engines_app = typer.Typer(help="The same models on PostgreSQL or Spark.", no_args_is_help=True)
 publish_app = typer.Typer(help="Publish the marts by hand (the job publishes after its checks).", no_args_is_help=True)
+composite_app = typer.Typer(
+    help="Composite indices from their published inputs (seeds/composite; the UNDP HDI is shipped).",
+    no_args_is_help=True,
+)
 app.add_typer(engines_app, name="engines")
+app.add_typer(composite_app, name="composite")
 app.add_typer(publish_app, name="publish")
 
 WarehouseOpt = Annotated[
@@ -449,10 +454,18 @@ def quality(warehouse: WarehouseOpt = None) -> None:
     which need a network for their styles). Exit 1 if a blocking suite failed."""
     from hqd import quality as gate
     from hqd.docs import quality_page
+    from hqd.warehouse import connect as connect_warehouse
 
     settings = _settings(warehouse=warehouse)
     started = time.perf_counter()
-    outcomes = gate.run_all(settings.warehouse, data_docs_dir=settings.data_docs_dir)
+    if not settings.warehouse.is_file():  # connecting would create an empty warehouse and every suite would fail
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse}")
+    # the job's connection (hqd/warehouse.py): HQD_DUCKDB_MEMORY_LIMIT applies to the gate run alone too
+    con = connect_warehouse(settings)
+    try:
+        outcomes = gate.run_all(con, data_docs_dir=settings.data_docs_dir)
+    finally:
+        con.close()
     for outcome in outcomes:
         status = "ok" if outcome.success else ("FAILED" if outcome.blocking_failed else "warning")
         console.print(
@@ -527,6 +540,79 @@ def publish_postgres(
     console.print(
         f"published release {result.release} to schema {result.schema}: {len(result.row_counts)} marts, "
         f"{total:,} rows; readable by role {result.reader_role}"
+    )
+
+
+# -------------------------------------------------------------------------------------------------- composite
+@composite_app.command("build")
+def composite_build(
+    index: Annotated[str, typer.Option(help="the index to report (seeds/composite/composite_indices.csv)")] = "hdi",
+    warehouse: WarehouseOpt = None,
+    top: Annotated[int, typer.Option(help="ranks of the latest year to print")] = 10,
+) -> None:
+    """composite_job through Dagster: one dbt build of the composite-index engine (its seeds, the index's
+    staging, the generic models, data and unit tests) into schema `composite` of the warehouse; then the top of
+    the index's latest ranking. Never touches the assessment marts or the publication."""
+    from hqd import composite
+
+    settings = _settings(warehouse=warehouse)
+    if settings.target != "duckdb":
+        console.print(f"[bold red]HQD_TARGET={settings.target}[/]: the composite-index engine runs on DuckDB only")
+        raise typer.Exit(CONFIG_ERROR)
+    known = composite.index_codes(settings.seeds_dir)
+    if index not in known:
+        console.print(
+            f"[bold red]--index {index}[/]: no such composite index; configured: {', '.join(known) or 'none'} "
+            f"({(settings.seeds_dir / composite.INDICES_SEED).relative_to(settings.project_dir)}). Nothing was run."
+        )
+        raise typer.Exit(CONFIG_ERROR)
+
+    import contextlib
+
+    from hqd.warehouse import WarehouseUnavailable
+    from orchestration import progress, runner
+    from orchestration.resources import HqdSettings
+
+    progress.console = console  # one console, as `hqd run` has it
+    started = time.perf_counter()
+    log = settings.dbt_log.with_name("dbt_composite.log")
+    console.print(f"running [bold]composite_job[/] for {index} through Dagster (warehouse {settings.warehouse})")
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        # dagster-dbt echoes dbt's log to stdout: it goes to its own file, beside the main run's
+        with log.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            job_run = runner.execute(
+                HqdSettings(warehouse=str(settings.warehouse)),
+                job_name="composite_job",
+                partition_key=None,
+                run_config={
+                    "ops": {"composite_dbt_assets": {"config": {"index_code": index}}},
+                    "loggers": {"terminal": {"config": {"log_level": "DEBUG"}}},
+                },
+                loggers={"terminal": progress.terminal_progress_logger},
+            )
+    except WarehouseUnavailable as exc:
+        console.print(f"[bold red]✗ nothing was run[/]: {exc}")
+        raise typer.Exit(WAREHOUSE_UNAVAILABLE) from None
+    if not job_run.success:
+        raise typer.Exit(_report_failure(job_run))
+    ranking = composite.top_ranking(settings.warehouse, index, limit=top)
+    table = Table(title=f"{index} {ranking.year}: top of {ranking.units_ranked} ranked", show_header=True)
+    for column, justify in (
+        ("rank", "right"),
+        ("unit", "left"),
+        ("name", "left"),
+        ("value", "right"),
+        ("tier", "left"),
+    ):
+        table.add_column(column, justify=justify)
+    for rank, code, name, value, tier in ranking.rows:
+        table.add_row(str(rank), code, name, f"{value:.3f}", tier or "")
+    console.print(table)
+    console.print(
+        f"[green]✓[/] built in {time.perf_counter() - started:.1f} s (run {job_run.run_id}); tables in schema "
+        f"{composite.SCHEMA} of {settings.warehouse}: fct_composite_index, fct_composite_dimension_scores, "
+        f"fct_composite_indicator_scores; dbt's log: {log}"
     )
 
 
@@ -668,8 +754,9 @@ def bench(
     child: Annotated[str | None, typer.Option(hidden=True)] = None,
     directory: Annotated[Path | None, typer.Option("--dir", hidden=True)] = None,
 ) -> None:
-    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against plain DuckDB SQL and
-    pandas baselines; prints stage times, peaks and ratios; results in data/bench/results.json. Many minutes."""
+    """Benchmark: per scale, the main job (gate on) full and with one new quarter, against the full-job floor (the
+    same job as plain DuckDB SQL, tools/floor.py: ours / floor per stage) and the scoring baselines in DuckDB SQL
+    and pandas; prints stage times, peaks and the targets' ratios; results in data/bench/results.json. Minutes."""
     _developer_tools()
     from tools import bench as benchmark
 

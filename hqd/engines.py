@@ -249,7 +249,8 @@ def mart_primary_keys(manifest_path: Path) -> dict[str, str]:
     return {
         node["name"]: column["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and "marts" in node["fqn"]
+        # on-demand marts (the composite-index engine) are built on DuckDB only, never on the engines
+        if node["resource_type"] == "model" and "marts" in node["fqn"] and "on_demand" not in node.get("tags", [])
         for column in node["columns"].values()
         if is_key(column)
     }

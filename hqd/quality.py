@@ -581,6 +581,21 @@ def run_outcomes_path(quality_dir: Path, run_id: str) -> Path:
     return Path(quality_dir) / "runs" / f"{run_id}.json"
 
 
+def prune_run_records(quality_dir: Path, keep: int, keep_run_id: str) -> list[Path]:
+    """Run records do not accumulate (each holds every suite's result, about 300 kB): keep the newest `keep`,
+    and this run's. Only a run's own record is ever read (publication gate, quality page, report folder)."""
+    runs = Path(quality_dir) / "runs"
+    if not runs.is_dir():
+        return []
+    records = sorted(runs.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for record in records[keep:]:
+        if record.stem != keep_run_id:
+            record.unlink(missing_ok=True)
+            removed.append(record)
+    return removed
+
+
 def suite_record(outcome: SuiteOutcome) -> dict[str, Any]:
     """Everything the quality page shows about one suite, JSON-able: the suite's own description and the GE
     validation result as GE serialises it (None when the query failed: `error` says why)."""

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     )
     generate_sample_if_empty: bool = Field(True, description="`hqd run` writes the sample into an empty landing")
     dbt_runs_kept: int = Field(3, ge=1, description="per-run dbt artefact folders kept under target/runs")
+    quality_runs_kept: int = Field(
+        20, ge=1, description="per-run quality check records kept under <quality_dir>/runs (a run reads only its own)"
+    )
 
     @field_validator(
         "warehouse",

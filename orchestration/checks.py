@@ -117,6 +117,7 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
             },
         )
     path.write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")
+    quality.prune_run_records(settings.quality_dir, settings.quality_runs_kept, keep_run_id=context.run.run_id)
     # after each step, so that a run stopped later (a dbt failure) still has the page of what was checked
     quality_page.write_quality_page(
         [r["result"] for r in record if "result" in r],

@@ -9,11 +9,13 @@ RAW = AssetSelection.groups("landing")
 # the publication and what follows it (dbt docs, report folder): they read the embedded warehouse
 PUBLICATION = AssetSelection.groups("publication")
 REPORTS = AssetSelection.groups("reports")
-DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS
+# the composite-index engine (tag on_demand): only composite_job builds it
+COMPOSITE = AssetSelection.groups("composite")
+DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS - COMPOSITE
 
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - COMPOSITE,
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
         "marts, publication, dbt docs, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
@@ -47,4 +49,16 @@ engine_build_job = define_asset_job(
     selection=(RAW | DBT) - AssetSelection.checks(warehouse_quality_checks),
     description="Ingest into the DuckDB landing store, copy raw to HQD_TARGET's engine, one dbt build there.",
     tags={"hqd/kind": "engine"},
+)
+
+# a composite index (seeds/composite; the UNDP HDI is shipped) from its inputs: one dbt build of the tag
+# `composite`, on DuckDB, into schema `composite`; unpartitioned, no publication (`hqd composite build`)
+composite_job = define_asset_job(
+    "composite_job",
+    selection=COMPOSITE,
+    description=(
+        "The composite-index engine: one dbt build of its seeds, staging, models, data and unit tests (DuckDB, "
+        "schema composite). Config: the index to report (composite_dbt_assets.config.index_code)."
+    ),
+    tags={"hqd/kind": "composite"},
 )

@@ -30,6 +30,9 @@ class HqdDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
         fqn = dbt_resource_props["fqn"]
+        # the composite-index engine's seeds and models: one group, which composite_job builds
+        if "composite" in (dbt_resource_props.get("tags") or []):
+            return "composite"
         if resource_type == "source":
             return "landing"
         if resource_type == "seed":

@@ -53,6 +53,11 @@ COPIED_SEEDS = (
     "config/missing_value_markers.csv",
     "config/category_labels.csv",
     "config/screening_parameters.csv",
+    # the composite-index engine's configuration: its models must parse under any seeds folder
+    "composite/composite_indices.csv",
+    "composite/composite_dimensions.csv",
+    "composite/composite_indicators.csv",
+    "composite/composite_tiers.csv",
 )
 # the six dimensions, from their one home
 DIMENSIONS = tuple(pd.read_csv(JIANGSU_SEEDS / "reference/dimensions.csv", dtype=str)["dimension_code"])
@@ -376,6 +381,7 @@ def generate_national(
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(path, index=False, lineterminator="\n")
     for rel in COPIED_SEEDS:
+        (out_dir / "seeds" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(JIANGSU_SEEDS / rel, out_dir / "seeds" / rel)
     # Jiangsu's scoring constants, from the national configuration's first year
     parameters = pd.read_csv(JIANGSU_SEEDS / "config/scoring_parameters.csv", dtype=str, keep_default_na=False)

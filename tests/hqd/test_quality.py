@@ -8,6 +8,7 @@ HQD_TEST_WAREHOUSE points to one.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,16 @@ def test_every_blocking_expectation_passes_on_the_sample_warehouse(built_warehou
     assert all(o.error is None for o in outcomes)
     assert quality.gate_passed(outcomes)
     assert (tmp_path / "docs" / "index.html").is_file()
+
+
+def test_run_records_are_pruned_to_the_newest_and_never_the_current_run(tmp_path: Path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for age, run_id in enumerate(["r5", "r4", "r3", "r2", "r1"]):  # r5 newest
+        record = runs / f"{run_id}.json"
+        record.write_text("[]", encoding="utf-8")
+        os.utime(record, (1_000_000 - age, 1_000_000 - age))
+    # the current run's record is the oldest here (a long run), yet it stays
+    removed = quality.prune_run_records(tmp_path, keep=2, keep_run_id="r1")
+    assert sorted(p.stem for p in removed) == ["r2", "r3"]
+    assert sorted(p.stem for p in runs.iterdir()) == ["r1", "r4", "r5"]

@@ -9,7 +9,8 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXPOSURES = PROJECT_DIR / "models" / "marts" / "_marts__exposures.yml"
-MARTS = {p.stem for p in (PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+# the published marts: models/marts/composite (the composite-index engine, schema composite) is never published
+MARTS = {p.stem for p in (PROJECT_DIR / "models" / "marts").rglob("*.sql") if "composite" not in p.parts}
 REF = re.compile(r"^ref\('([a-z0-9_]+)'\)$")
 
 

@@ -32,7 +32,9 @@ def test_raw_tables_arrive_whole(postgres_build, built_warehouse, postgres_clust
 
 def test_every_mart_is_equal_on_duckdb_and_postgres(postgres_build, built_warehouse, postgres_cluster):
     keys = engines.mart_primary_keys(MANIFEST)
-    assert len(keys) == len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
+    # every mart of the main build (models/marts/composite is built on demand, on DuckDB only)
+    marts = [p for p in (PROJECT_DIR / "models" / "marts").rglob("*.sql") if "composite" not in p.parts]
+    assert len(keys) == len(marts)
     duck = built_warehouse.connect()
     pg = postgres_cluster.connect()
     try:
