@@ -42,6 +42,10 @@ app = typer.Typer(
 )
 engines_app = typer.Typer(help="The same models on PostgreSQL or Spark.", no_args_is_help=True)
 publish_app = typer.Typer(help="Publish the marts by hand (the job publishes after its checks).", no_args_is_help=True)
+scenario_app = typer.Typer(
+    help="Scenarios (方案测算): the rules with a scenario's overrides, scored beside the official result.",
+    no_args_is_help=True,
+)
 composite_app = typer.Typer(
     help="Composite indices from their published inputs (seeds/composite; the UNDP HDI is shipped).",
     no_args_is_help=True,
@@ -49,6 +53,7 @@ composite_app = typer.Typer(
 app.add_typer(engines_app, name="engines")
 app.add_typer(composite_app, name="composite")
 app.add_typer(publish_app, name="publish")
+app.add_typer(scenario_app, name="scenario")
 
 WarehouseOpt = Annotated[
     Path | None, typer.Option(help="DuckDB file [default: $HQD_WAREHOUSE or data/warehouse/hqd.duckdb]")
@@ -688,6 +693,182 @@ def engines_compare(target: TargetOpt = None, warehouse: WarehouseOpt = None) ->
             console.print(f"    {problem}")
     console.print(f"{len(problems) - failed} of {len(problems)} marts equal on duckdb and {target}")
     raise typer.Exit(FAILED if failed else OK)
+
+
+# -------------------------------------------------------------------------------------------------- scenarios
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """The configured scenarios (seeds/scenarios/scenarios.csv) and how many overrides each has."""
+    import pandas as pd
+
+    from hqd import scenarios
+
+    settings = _settings()
+    try:
+        configured = scenarios.load_scenarios(settings.seeds_dir)
+        counts = {
+            seed: pd.read_csv(settings.seeds_dir / "scenarios" / f"{seed}.csv", dtype=str)["scenario_code"]
+            .value_counts()
+            .to_dict()
+            for seed in scenarios.OVERRIDE_SEEDS
+        }
+    except (scenarios.ScenarioError, OSError, KeyError) as exc:
+        console.print(f"[bold red]Configuration error[/]: {exc}")
+        raise typer.Exit(CONFIG_ERROR) from None
+    table = Table(title=f"Scenarios ({settings.seeds_dir / 'scenarios'})")
+    for column in ("scenario", "名称", "rules year", "rules", "tier quotas", "advanced quotas", "description"):
+        table.add_column(column)
+    for code, scenario in configured.items():
+        table.add_row(
+            code,
+            scenario.description_zh,
+            str(scenario.rules_year or "each year's own"),
+            *(str(counts[seed].get(code, 0)) for seed in scenarios.OVERRIDE_SEEDS),
+            scenario.description,
+        )
+    console.print(table)
+    console.print("run one: hqd scenario run CODE --years 2021-2024")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    code: Annotated[str, typer.Argument(help="the scenario's code (hqd scenario list)")],
+    years: Annotated[
+        str | None, typer.Option(help="assessed years, e.g. 2024, 2021-2024 or 2021,2023 [default: every one]")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """One scenario through Dagster (scenario_job): the assessment models with the scenario's overrides build
+    its scores, ranks, tiers and advanced list into scenario_<code>_marts, scenarios.fct_scenario_changes lists
+    every change against the official result; prints who moves and writes <scenarios_dir>/<code>/changes.csv.
+    The official marts, their build state and the publication are not touched."""
+    raise typer.Exit(_scenario_run(code, years, warehouse))
+
+
+def _scenario_run(code: str, years_text: str | None, warehouse: Path | None) -> int:
+    import contextlib
+
+    from hqd import scenarios
+    from hqd.warehouse import WarehouseUnavailable, connect
+
+    settings = _settings(warehouse=warehouse)
+    if settings.target != "duckdb":
+        console.print(f"[bold red]HQD_TARGET={settings.target}[/]: scenarios run on the embedded DuckDB warehouse")
+        return CONFIG_ERROR
+    try:
+        years = scenarios.parse_years(years_text) if years_text else None
+        scenario, years = scenarios.resolve(settings.seeds_dir, code, years)
+    except scenarios.ScenarioError as exc:
+        console.print(f"[bold red]Configuration error[/] — nothing was run: {exc}")
+        return CONFIG_ERROR
+    if not _check_configuration(settings):
+        return CONFIG_ERROR
+    try:
+        con = connect(settings, read_only=True) if settings.warehouse.exists() else None
+        official = con is not None and bool(
+            con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'marts' and table_name = 'fct_region_assessment'"
+            ).fetchone()[0]
+        )
+        if con is not None:
+            con.close()
+    except WarehouseUnavailable as exc:
+        console.print(f"[bold red]✗ nothing was run[/]: {exc}")
+        return WAREHOUSE_UNAVAILABLE
+    if not official:
+        console.print(
+            f"[bold red]no official result in {settings.warehouse}[/]: a scenario is compared with it, so run "
+            "`hqd run` first. Nothing was run."
+        )
+        return CONFIG_ERROR
+
+    from orchestration import progress, runner
+    from orchestration.assets.scenarios import scenario_changes
+    from orchestration.resources import HqdSettings
+
+    out_dir = settings.scenarios_dir / scenario.code
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress.console = console
+    run_config = {
+        "loggers": {"terminal": {"config": {"log_level": "DEBUG"}}},
+        "ops": {scenario_changes.op.name: {"config": {"scenario_code": scenario.code, "years": years}}},
+    }
+    console.print(
+        f"running [bold]scenario_job[/] for {scenario.code} ({scenario.description_zh}), "
+        f"{', '.join(map(str, years))}, through Dagster (warehouse {settings.warehouse})"
+    )
+    started = time.perf_counter()
+    try:
+        # dagster-dbt echoes dbt's log to stdout: the scenario's own log file, never the official run's
+        with (out_dir / "dbt_output.log").open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            job_run = runner.execute(
+                HqdSettings(warehouse=str(settings.warehouse)),
+                job_name="scenario_job",
+                run_config=run_config,
+                loggers={"terminal": progress.terminal_progress_logger},
+            )
+    except WarehouseUnavailable as exc:
+        console.print(f"[bold red]✗ nothing was run[/]: {exc}")
+        return WAREHOUSE_UNAVAILABLE
+    console.print(f"dbt's log of this scenario: {out_dir / 'dbt_output.log'}; run {job_run.run_id} (make ui shows it)")
+    if not job_run.success:
+        return _report_failure(job_run)
+    con = connect(settings, read_only=True)
+    try:
+        changes = scenarios.read_changes(con, scenario.code)
+    finally:
+        con.close()
+    _print_movers(scenario.code, changes)
+    path = scenarios.write_changes_csv(changes, out_dir / "changes.csv")
+    console.print(
+        f"every region's comparison: [bold]{path}[/] (UTF-8 with BOM, opens in Excel); the scenario's marts: "
+        f"schema {scenarios.schema_name(scenario.code)}; all scenarios: scenarios.fct_scenario_changes"
+    )
+    console.print(f"\nfinished in {time.perf_counter() - started:.1f} s")
+    return OK
+
+
+def _print_movers(code: str, changes) -> None:
+    import pandas as pd
+
+    from hqd import scenarios
+
+    moved = scenarios.movers(changes)
+    console.print(
+        f"scenario {code}: {len(changes)} region-years compared; "
+        f"totals changed {int(changes['has_total_changed'].sum())}, "
+        f"ranks {int(changes['has_rank_changed'].sum())}, tiers {int(changes['has_tier_changed'].sum())}, "
+        f"advanced list {int(changes['has_advanced_changed'].sum())}"
+    )
+    if moved.empty:
+        console.print("nobody moves: every rank, tier and advanced status is as in the official result")
+        return
+
+    def arrow(before, after, fmt=str) -> str:
+        def text(v):
+            return "—" if pd.isna(v) else fmt(v)
+
+        return text(before) if text(before) == text(after) else f"{text(before)} → {text(after)}"
+
+    def yes_no(v) -> str:
+        return "是" if v else "否"
+
+    table = Table(title=f"Who moves under {code} (official → scenario)")
+    for column in ("year", "region", "class", "total", "rank in class", "province rank", "tier", "advanced"):
+        table.add_column(column)
+    for row in moved.itertuples(index=False):
+        table.add_row(
+            str(row.assessment_year),
+            f"{row.region_name or ''} {row.region_code}".strip(),
+            f"{row.level} {row.class_code}",
+            arrow(row.official_total_score, row.scenario_total_score, lambda v: f"{v:.2f}"),
+            arrow(row.official_rank_in_class, row.scenario_rank_in_class, lambda v: str(int(v))),
+            arrow(row.official_province_rank, row.scenario_province_rank, lambda v: str(int(v))),
+            arrow(row.official_tier, row.scenario_tier, lambda v: str(int(v))),
+            arrow(row.is_official_advanced, row.is_scenario_advanced, yes_no) if row.level == "county" else "",
+        )
+    console.print(table)
 
 
 # ------------------------------------------------------------------------------------ developer tools (tools/)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Field(
         Path("data/reports"), description="the report pack, one folder per period (<reports_dir>/2024Q4/index.html)"
     )
+    scenarios_dir: Path = Field(
+        Path("data/scenarios"), description="scenario runs' outputs, one folder per scenario (<code>/changes.csv)"
+    )
     seeds_dir: Path = Field(Path("seeds"), description="the configuration tree dbt loads; must be inside the project")
     dbt_target_dir: Path = Field(Path("target"), description="dbt's manifest and per-run artefacts")
     dagster_home: Path = Field(
@@ -79,6 +82,7 @@ class Settings(BaseSettings):
         "quality_dir",
         "data_docs_dir",
         "reports_dir",
+        "scenarios_dir",
         "seeds_dir",
         "dbt_target_dir",
         "dagster_home",

@@ -12,8 +12,9 @@
     Macros, dbt_project.yml and profiles.yml are not in the fingerprint (dbt's graph has no macro checksums):
     after changing one of them, build once with --full-refresh. -#}
 
+{#- A scenario run (macros/scenarios.sql) builds plain tables in its own schemas and never touches the state. -#}
 {% macro incremental_materialization() -%}
-    {{ return('table' if target.type == 'spark' else 'incremental') }}
+    {{ return('table' if target.type == 'spark' or hqd.scenario_code() else 'incremental') }}
 {%- endmacro %}
 
 {% macro build_state_relation() -%}
@@ -33,7 +34,7 @@
 
 {#- The last load_seq this model has taken in, or 0 when it must start over. -#}
 {% macro built_through_load_seq() -%}
-    {%- if not execute or not is_incremental() -%}{{ return(0) }}{%- endif -%}
+    {%- if not execute or not is_incremental() or hqd.scenario_code() -%}{{ return(0) }}{%- endif -%}
     {%- set state = hqd.build_state_relation() -%}
     {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return(0) }}{%- endif -%}
     {%- set rows = run_query(
@@ -70,7 +71,7 @@
 
 {#- on-run-end: record the watermark of every incremental model this run built successfully. -#}
 {% macro record_build_state(results) -%}
-    {%- if execute and target.type != 'spark' -%}
+    {%- if execute and target.type != 'spark' and not hqd.scenario_code() -%}
         {%- set state = hqd.build_state_relation() -%}
         {%- set built = [] -%}
         {%- for result in results -%}

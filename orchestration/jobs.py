@@ -9,13 +9,15 @@ RAW = AssetSelection.groups("landing")
 # the publication and what follows it (dbt docs, report folder): they read the embedded warehouse
 PUBLICATION = AssetSelection.groups("publication")
 REPORTS = AssetSelection.groups("reports")
+# scenario runs (方案测算) are on demand: scenario_job only, never the main job
+SCENARIOS = AssetSelection.groups("scenarios")
 # the composite-index engine (tag on_demand): only composite_job builds it
 COMPOSITE = AssetSelection.groups("composite")
-DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS - COMPOSITE
+DBT = AssetSelection.all() - RAW - PUBLICATION - REPORTS - COMPOSITE - SCENARIOS
 
 annual_assessment_job = define_asset_job(
     "annual_assessment_job",
-    selection=AssetSelection.all() - COMPOSITE,
+    selection=AssetSelection.all() - COMPOSITE - SCENARIOS,
     description=(
         "Ingest, quality checks on raw, one dbt build (seeds, models, tests), quality checks on staging and "
         "marts, publication, dbt docs, the report pack. A partition is a quarter; 2023-10 (2023Q4) is the annual "
@@ -49,6 +51,18 @@ engine_build_job = define_asset_job(
     selection=(RAW | DBT) - AssetSelection.checks(warehouse_quality_checks),
     description="Ingest into the DuckDB landing store, copy raw to HQD_TARGET's engine, one dbt build there.",
     tags={"hqd/kind": "engine"},
+)
+
+# 方案测算: one scenario (config: scenario_code, years) scored by the same models beside the official result
+scenario_job = define_asset_job(
+    "scenario_job",
+    selection=SCENARIOS,
+    description=(
+        "One scenario of seeds/scenarios/ (config: scenario_code, years) built by the assessment models into "
+        "scenario_<code>_marts, compared with the official result in scenarios.fct_scenario_changes. Never "
+        "touches the official marts, the build state or the publication."
+    ),
+    tags={"hqd/kind": "scenario"},
 )
 
 # a composite index (seeds/composite; the UNDP HDI is shipped) from its inputs: one dbt build of the tag

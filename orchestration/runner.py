@@ -42,7 +42,7 @@ def ensure_instance_config(home: Path) -> None:
 @dataclass
 class JobRun:
     job_name: str
-    partition_key: str | None  # None for an unpartitioned job (composite_job)
+    partition_key: str | None  # None for an unpartitioned job (composite_job, scenario_job)
     result: ExecuteInProcessResult
     instance: DagsterInstance
 
@@ -63,7 +63,7 @@ class JobRun:
 def execute(
     overrides: HqdSettings | None = None,
     *,
-    partition_key: str | None,
+    partition_key: str | None = None,
     job_name: str = MAIN_JOB,
     run_config: dict | None = None,
     loggers: dict | None = None,

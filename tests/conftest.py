@@ -165,8 +165,8 @@ def expected_build_nodes() -> int:
 
     manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
     runnable = {"model", "seed", "test"}
-    # on-demand nodes (tag on_demand: the composite-index engine) are left out of the main and engine builds,
-    # with the data tests on them and their unit tests
+    # on-demand nodes (tag on_demand: the composite-index engine, the scenarios) are left out of the main and
+    # engine builds, with the data tests on them and their unit tests
     on_demand = {uid for uid, node in manifest["nodes"].items() if "on_demand" in node.get("tags", [])}
     nodes = sum(
         1

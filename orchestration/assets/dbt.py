@@ -33,7 +33,8 @@ class DbtBuildConfig(Config):
 
 @dbt_assets(
     manifest=manifest_path(),
-    # on-demand models and seeds (the composite-index engine, composite_dbt_assets) never build here
+    # on-demand models and seeds (the composite-index engine, composite_dbt_assets; the scenarios, scenario_job
+    # in orchestration/assets/scenarios.py) never build here
     exclude="tag:on_demand",
     dagster_dbt_translator=HqdDbtTranslator(),
     partitions_def=PERIODS,

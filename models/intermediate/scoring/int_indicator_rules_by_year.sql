@@ -1,10 +1,17 @@
 -- The configured rules (weight, method, target, fixed efficacy bounds) spelled out for each assessment year,
 -- with the year's scoring constants (efficacy base and span, rank step) from scoring_parameters.
+-- In a scenario run the rules are the scenario's effective ones (hqd.rules_source, macros/scenarios.sql).
 with
 
 rules as (
 
-    select * from {{ ref('indicator_rules') }}
+    {{ hqd.rules_source(
+        'indicator_rules',
+        keys=['level', 'class_code', 'indicator_code'],
+        values=['weight', 'scoring_method', 'target_value', 'satisfactory_value', 'not_allowed_value'],
+        scenario_seed='scenario_indicator_rules',
+        droppable=true
+    ) }}
 
 ),
 
@@ -16,7 +23,7 @@ assessment_years as (
 
 scoring_parameters as (
 
-    select * from {{ ref('scoring_parameters') }}
+    {{ hqd.rules_source('scoring_parameters', keys=[], values=['efficacy_base', 'efficacy_span', 'rank_step']) }}
 
 ),
 

@@ -13,7 +13,12 @@ totals as (
 
 tier_quotas as (
 
-    select * from {{ ref('tier_quotas') }}
+    {{ hqd.rules_source(
+        'tier_quotas',
+        keys=['level', 'class_code'],
+        values=['first_tier_count', 'second_tier_count'],
+        scenario_seed='scenario_tier_quotas'
+    ) }}
 
 ),
 

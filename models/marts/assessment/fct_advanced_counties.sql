@@ -11,7 +11,12 @@ assessments as (
 
 quotas as (
 
-    select * from {{ ref('advanced_county_quotas') }}
+    {{ hqd.rules_source(
+        'advanced_county_quotas',
+        keys=['class_code'],
+        values=['advanced_quota', 'selection_rule'],
+        scenario_seed='scenario_advanced_county_quotas'
+    ) }}
 
 ),
 
