@@ -37,6 +37,9 @@ SEED_FILES = {
     "warning_levels": "config/warning_levels.csv",
     "missing_value_markers": "config/missing_value_markers.csv",
     "scoring_parameters": "config/scoring_parameters.csv",
+    "robustness_parameters": "config/robustness_parameters.csv",
+    "robustness_method_switches": "config/robustness_method_switches.csv",
+    "screening_parameters": "config/screening_parameters.csv",
 }
 REQUIRED_COLUMNS = {
     "regions": [
@@ -96,7 +99,29 @@ REQUIRED_COLUMNS = {
     "warning_levels": ["warning_level", "warning_level_zh", "sort_order", "is_warning"],
     "missing_value_markers": ["marker"],
     "scoring_parameters": ["year_from", "year_to", "efficacy_base", "efficacy_span", "rank_step"],
+    "robustness_parameters": [
+        "year_from",
+        "year_to",
+        "draw_count",
+        "weight_spread",
+        "method_switch_share",
+        "random_seed",
+        "lower_percentile",
+        "upper_percentile",
+        "robust_share",
+    ],
+    "robustness_method_switches": ["year_from", "year_to", "level", "indicator_code", "alternative_method"],
+    "screening_parameters": [
+        "year_from",
+        "year_to",
+        "skewness_threshold",
+        "kurtosis_threshold",
+        "collinearity_threshold",
+        "negative_correlation_threshold",
+    ],
 }
+# fct_rank_robustness numbers its draws 1..10,000 (four digits of a cross join, portable to Spark)
+MAX_DRAWS = 10_000
 # the codes the models give: tiers 1..3 (int_region_assessments_ranked), the 红黄蓝 levels and none
 # (fct_monitoring_warnings); their names live in the seeds, and each code needs its row there
 TIERS = {"1", "2", "3"}
@@ -513,6 +538,8 @@ class _Checker:
         if uncovered:
             self.add("scoring_parameters", "", f"{_year_span(uncovered)}", "no scoring parameters for these years")
 
+        self._check_analysis_parameters()
+
         # adjustments name a region of their year
         adjustments = f["adjustments"]
         self.unknown(
@@ -537,6 +564,48 @@ class _Checker:
                     "no such region in that assessment year",
                 )
         return self.problems
+
+    def _check_analysis_parameters(self) -> None:
+        """The robustness draws and the screening thresholds (analysis only, never in the score): values in range,
+        at most one row per year; a year without a row simply has no robustness analysis."""
+        name = "robustness_parameters"
+        params = self.frames[name]
+        draws = self.integers(name, "draw_count")
+        spread = self.numbers(name, "weight_spread")
+        share = self.numbers(name, "method_switch_share")
+        self.integers(name, "random_seed")
+        low = self.integers(name, "lower_percentile")
+        high = self.integers(name, "upper_percentile")
+        robust = self.numbers(name, "robust_share")
+        rules = [
+            (~((draws >= 1) & (draws <= MAX_DRAWS)), "draw_count", f"must be 1 to {MAX_DRAWS:,}"),
+            (~((spread >= 0) & (spread < 1)), "weight_spread", "must be at least 0 and below 1"),
+            (~((share >= 0) & (share <= 1)), "method_switch_share", "must be within 0 and 1"),
+            (
+                ~((low >= 1) & (low <= 50) & (high >= 50) & (high <= 100)),
+                "lower_percentile",
+                "need 1 ≤ lower_percentile ≤ 50 ≤ upper_percentile ≤ 100",
+            ),
+            (~((robust > 0) & (robust <= 1)), "robust_share", "must be above 0 and at most 1"),
+        ]
+        for bad, column, problem in rules:
+            for idx in params[bad].index:
+                self.add(name, params.loc[[idx]], f"{column}={params.at[idx, column]}", problem)
+        params["scope"] = "all"
+        self.year_ranges(name, ["scope"])
+
+        name = "robustness_method_switches"
+        self.unknown(name, "alternative_method", SCORING_METHODS, "scoring method", ["level", "indicator_code"])
+        self.unknown(name, "level", {"city", "county"}, "level", ["indicator_code"])
+        self.unknown(name, "indicator_code", set(self.frames["indicators"]["indicator_code"]), "indicator", ["level"])
+        self.year_ranges(name, ["level", "indicator_code"])
+
+        name = "screening_parameters"
+        params = self.frames[name]
+        for column in REQUIRED_COLUMNS[name][2:]:
+            self.numbers(name, column)
+        params["scope"] = "all"
+        self.year_ranges(name, ["scope"])
 
 
 def _year_span(years: list[int]) -> str:

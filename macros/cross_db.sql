@@ -122,3 +122,29 @@
 {% macro postgres__type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- A uniform number in (0, 1) from a hash of the parts: the same on every engine and in Python, so a draw of the
+    robustness analysis is reproducible from its seed and never depends on random() or on row order. The parts
+    are joined by '|' as text (hqd.composite_key); u = (first 8 hex digits of md5 as an integer + 0.5) / 2^32.
+    Python: (int(hashlib.md5(text.encode()).hexdigest()[:8], 16) + 0.5) / 2**32. -#}
+{% macro hash_uniform(parts) -%}
+    ((cast({{ hqd.hex_to_bigint("substr(md5(" ~ hqd.composite_key(parts, '|') ~ "), 1, 8)") }} as {{ hqd.type_double() }})
+        + 0.5) / 4294967296.0)
+{%- endmacro %}
+
+{#- A text of hexadecimal digits (at most 15) as a bigint. -#}
+{% macro hex_to_bigint(expr) -%}
+    {{ return(adapter.dispatch('hex_to_bigint', 'hqd')(expr)) }}
+{%- endmacro %}
+
+{% macro default__hex_to_bigint(expr) -%}
+    cast(concat('0x', {{ expr }}) as bigint)
+{%- endmacro %}
+
+{% macro postgres__hex_to_bigint(expr) -%}
+    cast(cast(concat('x', lpad({{ expr }}, 16, '0')) as bit(64)) as bigint)
+{%- endmacro %}
+
+{% macro spark__hex_to_bigint(expr) -%}
+    cast(conv({{ expr }}, 16, 10) as bigint)
+{%- endmacro %}

@@ -52,6 +52,7 @@ COPIED_SEEDS = (
     "config/warning_levels.csv",
     "config/missing_value_markers.csv",
     "config/category_labels.csv",
+    "config/screening_parameters.csv",
     # the composite-index engine's configuration: its models must parse under any seeds folder
     "composite/composite_indices.csv",
     "composite/composite_dimensions.csv",
@@ -386,6 +387,15 @@ def generate_national(
     parameters = pd.read_csv(JIANGSU_SEEDS / "config/scoring_parameters.csv", dtype=str, keep_default_na=False)
     parameters["year_from"] = str(years[0])
     parameters.to_csv(out_dir / "seeds" / "config/scoring_parameters.csv", index=False, lineterminator="\n")
+    # the tier-robustness draws for the last year only (tools/bench_robustness.py: about 40 s a year at this
+    # scale), and no method switches (Jiangsu's name Jiangsu's indicators)
+    robustness = pd.read_csv(JIANGSU_SEEDS / "config/robustness_parameters.csv", dtype=str, keep_default_na=False)
+    robustness["year_from"] = str(years[-1])
+    robustness.to_csv(out_dir / "seeds" / "config/robustness_parameters.csv", index=False, lineterminator="\n")
+    switches = pd.read_csv(JIANGSU_SEEDS / "config/robustness_method_switches.csv", dtype=str, keep_default_na=False)
+    switches.head(0).to_csv(
+        out_dir / "seeds" / "config/robustness_method_switches.csv", index=False, lineterminator="\n"
+    )
 
     n_reg, n_ind = len(regions), INDICATOR_COUNT
     # one line prefix per (region, indicator): code, name, indicator code, name; units as a suffix

@@ -138,6 +138,7 @@ def _environment(words: dict[str, dict[str, str]]) -> Environment:
     env.globals.update(
         class_label=labels.class_label,
         level_label=lambda code: words.get("level", {}).get(code, code),
+        tier_label=lambda tier: words.get("tier", {}).get(str(tier), str(tier)),
         weakness_label=lambda code: words.get("weakness_reason", {}).get(code, code or ""),
         rank_change_text=_rank_change_text,
         rank_change_short=_rank_change_short,
@@ -292,6 +293,8 @@ def _read(con: duckdb.DuckDBPyConnection, year: int, quarter: int, annual: bool)
         letter_warnings=queries.warnings(con, year, 4, levels=("red", "yellow", "blue")),
         departments=queries.department_lines(con, year, "city"),
         gaps=queries.gap_analysis(con, year),
+        robustness=queries.robustness(con, year),
+        screening=queries.screening(con, year),
         county_map=queries.county_map(con, year, [c.adcode for c in charts.jiangsu_map().counties]),
     )
     cities = regions[regions["level"] == "city"]
@@ -383,7 +386,45 @@ def _render_overview(env: Environment, common: dict, data: dict) -> str:
         total_map=charts.total_map(mapped),
         map_note=_map_note(mapped),
         department_classes=_department_matrix(data["departments"], cities),
+        robustness=_robustness(data["robustness"]),
+        screening=_screening(data["screening"]),
     )
+
+
+def _robustness(found: queries.RobustnessData) -> dict:
+    """The overview's robustness table: every region, those whose tier is not robust first (the query's order)."""
+    if not found.available:
+        return {"available": False, "note": found.note}
+    regions = found.regions
+    first = regions.iloc[0]
+    return {
+        "available": True,
+        "levels": [
+            (level, _records(regions[regions["level"] == level]))
+            for level in ("city", "county")
+            if (regions["level"] == level).any()
+        ],
+        "not_robust": int((~regions["is_tier_robust"]).sum()),
+        "draws": int(first["draws"]),
+        "spread_percent": round(float(first["weight_spread"]) * 100),
+        "method_switch_percent": round(float(first["method_switch_share"]) * 100),
+        "lower": int(first["band_lower_percentile"]),
+        "upper": int(first["band_upper_percentile"]),
+    }
+
+
+def _screening(found: queries.ScreeningData) -> dict:
+    if not found.available:
+        return {"available": False, "note": found.note}
+    correlations = found.correlations
+    return {
+        "available": True,
+        "outliers": _records(found.outliers),
+        "collinear": _records(correlations[correlations["is_collinear"]]),
+        "negative": _records(correlations[correlations["is_negatively_correlated"]]),
+        "indicator_availability": _records(found.indicator_availability),
+        "region_availability": _records(found.region_availability),
+    }
 
 
 def _map_note(mapped: pd.DataFrame) -> str:

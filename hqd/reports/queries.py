@@ -353,3 +353,132 @@ def has_quarter(con: duckdb.DuckDBPyConnection, year: int, quarter: int) -> bool
         ).fetchone()[0]
         > 0
     )
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    """Those of `tables` the release's schema marts lacks."""
+    found = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    return [t for t in tables if t not in found]
+
+
+@dataclass
+class RobustnessData:
+    available: bool
+    note: str = ""
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def robustness(con: duckdb.DuckDBPyConnection, year: int) -> RobustnessData:
+    """The year's tier robustness (fct_rank_robustness): regions whose tier is not robust first, then by level,
+    class and rank; an explanation instead when the release or the year has none (robustness_parameters)."""
+    missing = _has_tables(con, ("fct_rank_robustness",))
+    if missing:
+        return RobustnessData(False, "本期发布未包含等次稳健性分析（fct_rank_robustness）。")
+    regions = _frame(
+        con,
+        f"""
+        with {NAMES}
+        select r.region_code, n.region_name, n.city_name, r.level, r.class_code, r.draws,
+            r.weight_spread::double as weight_spread, r.method_switch_share::double as method_switch_share,
+            r.official_rank_in_class, r.official_tier, r.is_official_advanced,
+            r.band_lower_percentile, r.band_upper_percentile, r.rank_band_low, r.rank_median, r.rank_band_high,
+            r.tier_1_probability::double as tier_1_probability, r.tier_2_probability::double as tier_2_probability,
+            r.tier_3_probability::double as tier_3_probability,
+            r.official_tier_probability::double as official_tier_probability,
+            r.advanced_probability::double as advanced_probability, r.is_tier_robust, r.is_advanced_status_robust
+        from marts.fct_rank_robustness as r
+        inner join named as n on r.region_code = n.region_code
+        where r.assessment_year = $year
+        order by r.is_tier_robust, case r.level when 'city' then 0 else 1 end, r.class_code,
+            r.official_rank_in_class
+        """,
+        year=year,
+    )
+    if regions.empty:
+        return RobustnessData(False, f"{year}年度未做等次稳健性分析（见配置 robustness_parameters 的年份范围）。")
+    return RobustnessData(True, regions=regions)
+
+
+@dataclass
+class ScreeningData:
+    available: bool
+    note: str = ""
+    outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    correlations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    indicator_availability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    region_availability: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def screening(con: duckdb.DuckDBPyConnection, year: int, shown: int = 10) -> ScreeningData:
+    """The analysts' screening of the year: outlier-flagged indicators, flagged pairs within a dimension, and the
+    lowest data availability (indicators and regions with a missing value, the `shown` lowest of each)."""
+    missing = _has_tables(
+        con, ("fct_indicator_screening", "fct_indicator_correlations", "fct_region_data_availability")
+    )
+    if missing:
+        return ScreeningData(False, "本期发布未包含指标筛查数据表：" + "、".join(missing))
+    outliers = _frame(
+        con,
+        """
+        select s.level, s.indicator_code, i.indicator_name_zh, i.unit, s.values_reported,
+            s.skewness::double as skewness, s.kurtosis::double as kurtosis
+        from marts.fct_indicator_screening as s
+        inner join marts.dim_indicator as i on s.indicator_code = i.indicator_code
+        where s.assessment_year = $year and s.is_outlier_flagged
+        order by s.level, abs(s.skewness) desc, s.indicator_code
+        """,
+        year=year,
+    )
+    correlations = _frame(
+        con,
+        """
+        select c.level, c.dimension_code, i.dimension_name_zh, c.indicator_code, i.indicator_name_zh,
+            c.other_indicator_code, o.indicator_name_zh as other_indicator_name_zh, c.regions_with_both,
+            c.pearson_r::double as pearson_r, c.is_collinear, c.is_negatively_correlated
+        from marts.fct_indicator_correlations as c
+        inner join marts.dim_indicator as i on c.indicator_code = i.indicator_code
+        inner join marts.dim_indicator as o on c.other_indicator_code = o.indicator_code
+        where c.assessment_year = $year and (c.is_collinear or c.is_negatively_correlated)
+        order by c.level, c.is_collinear desc, abs(c.pearson_r) desc, c.indicator_code, c.other_indicator_code
+        """,
+        year=year,
+    )
+    indicator_availability = _frame(
+        con,
+        f"""
+        select s.level, s.indicator_code, i.indicator_name_zh, s.regions_assessed, s.values_reported,
+            s.availability_share::double as availability_share
+        from marts.fct_indicator_screening as s
+        inner join marts.dim_indicator as i on s.indicator_code = i.indicator_code
+        where s.assessment_year = $year and s.values_missing > 0
+        order by s.availability_share, s.level, s.indicator_code
+        limit {int(shown)}
+        """,
+        year=year,
+    )
+    region_availability = _frame(
+        con,
+        f"""
+        with {NAMES}
+        select a.region_code, n.region_name, n.city_name, a.level, a.indicators_assessed, a.values_reported,
+            a.availability_share::double as availability_share
+        from marts.fct_region_data_availability as a
+        inner join named as n on a.region_code = n.region_code
+        where a.assessment_year = $year and a.values_missing > 0
+        order by a.availability_share, a.level, a.region_code
+        limit {int(shown)}
+        """,
+        year=year,
+    )
+    return ScreeningData(
+        True,
+        outliers=outliers,
+        correlations=correlations,
+        indicator_availability=indicator_availability,
+        region_availability=region_availability,
+    )

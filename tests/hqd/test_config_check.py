@@ -163,3 +163,24 @@ def test_new_seed_file_missing_is_named(seeds: Path):
     assert [str(p) for p in check_config(seeds)] == [
         "seeds/config/rejection_reasons.csv [file]: the seed file is missing"
     ]
+
+
+def test_robustness_and_screening_parameters_out_of_range_and_unknown_switch(seeds: Path):
+    _edit(
+        seeds / "config/robustness_parameters.csv",
+        "2023,,1000,0.20,0,20250315,5,95,0.95,",
+        "2023,,20000,1.5,0,7,60,95,0,",
+    )
+    _edit(seeds / "config/robustness_method_switches.csv", "2018,,city,E01,rank,", "2018,,city,E99,ranking,")
+    _edit(seeds / "config/screening_parameters.csv", "2018,,2,3.5,", "2018,,two,3.5,")
+    assert [str(p) for p in check_config(seeds)] == [
+        "seeds/config/robustness_parameters.csv row 2 [draw_count=20000]: must be 1 to 10,000",
+        "seeds/config/robustness_parameters.csv row 2 [weight_spread=1.5]: must be at least 0 and below 1",
+        "seeds/config/robustness_parameters.csv row 2 [lower_percentile=60]: "
+        "need 1 ≤ lower_percentile ≤ 50 ≤ upper_percentile ≤ 100",
+        "seeds/config/robustness_parameters.csv row 2 [robust_share=0]: must be above 0 and at most 1",
+        "seeds/config/robustness_method_switches.csv row 2 [level=city, indicator_code=E99]: "
+        "unknown scoring method 'ranking'",
+        "seeds/config/robustness_method_switches.csv row 2 [level=city]: unknown indicator 'E99'",
+        "seeds/config/screening_parameters.csv row 2 [skewness_threshold='two']: must be a number",
+    ]

@@ -31,6 +31,11 @@ def test_each_report_reads_what_it_shows():
         "fct_advanced_counties",
         "fct_department_lines",
         "dim_region",
+        "dim_indicator",
+        "fct_rank_robustness",
+        "fct_indicator_screening",
+        "fct_indicator_correlations",
+        "fct_region_data_availability",
     }
     assert _reads(exposures["region_feedback_letters"]) >= {
         "fct_region_assessment",

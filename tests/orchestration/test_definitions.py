@@ -33,7 +33,7 @@ def test_assets_are_keyed_and_grouped_by_dbt_folder():
     # the composite-index engine's marts form their own group (composite_job), never published
     assert groups["marts/fct_composite_index"] == groups["config/composite_indices"] == "composite"
     marts = {k for k in groups if k.startswith("marts/") and groups[k] != "composite"}
-    assert len(marts) == 15
+    assert len(marts) == 19  # 15 + tier robustness and the three screening marts
     assert set(graph.get(AssetKey(["published", "marts"])).parent_keys) == {AssetKey(m.split("/")) for m in marts}
 
 
@@ -43,7 +43,7 @@ def test_every_suite_is_a_check_on_an_existing_asset_and_marts_checks_block_publ
     for name, spec in checks.CHECK_SPECS.items():
         assert spec.asset_key in keys, name
     mart_specs = [s for s in checks.CHECK_SPECS.values() if s.asset_key.path[0] == "marts"]
-    assert len({s.asset_key for s in mart_specs}) == 15  # every mart has at least one suite
+    assert len({s.asset_key for s in mart_specs}) == 19  # every mart has at least one suite
     blocking = {s.name for s in mart_specs if s.blocking}
     assert "ge_marts__fct_region_assessment" in blocking
     assert "ge_marts__fct_indicator_values__freshness" not in blocking  # a warning only

@@ -60,7 +60,7 @@ def test_incremental_build_on_postgres_equals_a_full_build(
     reference = jobs.run_job(settings)
     assert reference.success, jobs.dbt_result(reference, settings).failures
     keys = engines.mart_primary_keys(PROJECT_DIR / "target" / "manifest.json")
-    assert len(keys) == 15
+    assert len(keys) == 19  # 15 + tier robustness and the three screening marts
     duck = duckdb.connect(str(tmp_path / "landing_store.duckdb"))
     pg = postgres_cluster.connect(dbname=DATABASE)
     try:

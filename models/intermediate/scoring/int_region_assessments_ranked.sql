@@ -34,17 +34,13 @@ ranked as (
         *,
         count(*) over (partition by assessment_year, level, class_code) as class_size,
         row_number() over (
-            partition by assessment_year, level, class_code
-            order by total_score desc, indicators_ranked_first desc, region_code asc
+            partition by assessment_year, level, class_code order by {{ hqd.assessment_order() }}
         ) as rank_in_class,
         row_number() over (
-            partition by assessment_year, level
-            order by total_score desc, indicators_ranked_first desc, region_code asc
+            partition by assessment_year, level order by {{ hqd.assessment_order() }}
         ) as rank_in_level,
         row_number() over (
-            partition by assessment_year, level, class_code
-            order by
-                case when is_vetoed then 1 else 0 end, total_score desc, indicators_ranked_first desc, region_code asc
+            partition by assessment_year, level, class_code order by {{ hqd.assessment_order(vetoed_last=true) }}
         ) as tier_position
     from totals
 
@@ -56,11 +52,9 @@ tiered as (
         ranked.*,
         tier_quotas.first_tier_count,
         tier_quotas.second_tier_count,
-        case
-            when ranked.tier_position <= tier_quotas.first_tier_count then 1
-            when ranked.tier_position <= tier_quotas.first_tier_count + tier_quotas.second_tier_count then 2
-            else 3
-        end as tier
+        {{ hqd.tier_from_position(
+            'ranked.tier_position', 'tier_quotas.first_tier_count', 'tier_quotas.second_tier_count'
+        ) }} as tier
     from ranked
     inner join tier_quotas
         on ranked.level = tier_quotas.level

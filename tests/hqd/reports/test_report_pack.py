@@ -251,3 +251,45 @@ def test_hqd_report_writes_a_period_and_says_where(published, tmp_path, monkeypa
     empty = ["--publish-dir", str(tmp_path / "nothing"), "--reports-dir", str(reports)]
     assert cli.main(["report", "--year", "2024", *empty]) == 1
     assert "nothing published yet" in buffer.getvalue()
+
+
+def test_the_overview_shows_the_year_s_tier_robustness_and_screening(published, tmp_path):
+    build_report_pack(published, tmp_path, year=2024, quarter=4)
+    page = _text(tmp_path / "2024Q4" / "overview.html")
+    marts = {
+        code: (low, high, robust)
+        for code, low, high, robust in _query(
+            published,
+            "select region_code, rank_band_low, rank_band_high, is_tier_robust from marts.fct_rank_robustness "
+            "where assessment_year = 2024",
+        )
+    }
+    assert len(marts) == 108
+    for level in ("city", "county"):
+        table = re.search(rf'<table class="robustness" data-level="{level}">(.*?)</table>', page, re.S).group(1)
+        rows = re.findall(
+            r'<tr data-region="(\d+)"( class="not-robust")?>.*?data-field="rank_band">(\d+)–(\d+)<', table, re.S
+        )
+        assert len(rows) == (13 if level == "city" else 95)
+        flags = [bool(not_robust) for _, not_robust, _, _ in rows]
+        assert flags == sorted(flags, reverse=True)  # the regions whose tier is not robust come first
+        for code, not_robust, low, high in rows:
+            assert marts[code] == (int(low), int(high), not not_robust), code
+    flagged = {
+        code
+        for (code,) in _query(
+            published,
+            "select indicator_code from marts.fct_indicator_screening "
+            "where assessment_year = 2024 and is_outlier_flagged",
+        )
+    }
+    outliers = re.search(r'<table class="screening-outliers">(.*?)</table>', page, re.S).group(1)
+    assert set(re.findall(r'data-indicator="([A-Z0-9]+)"', outliers)) == flagged != set()
+
+
+def test_a_year_without_robustness_draws_says_so(published, tmp_path):
+    # robustness_parameters covers 2023 onwards: 2022 has no draws
+    build_report_pack(published, tmp_path, year=2022, quarter=4)
+    page = _text(tmp_path / "2022Q4" / "overview.html")
+    assert '<table class="robustness"' not in page
+    assert "2022年度未做等次稳健性分析" in page
