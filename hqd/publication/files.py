@@ -61,6 +61,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
@@ -519,16 +520,23 @@ def _copy_marts(
             _check_counts(con, plan, dst)
             (parquet_dir / table).mkdir()
             parts = []
+            reuse = {}
+            for key in plan.parts:
+                part = base_parts.get(key) if key not in changed else None
+                if part is not None and _link_released(base, part, release / _part_file(table, key)):
+                    reuse[key] = {**part, "file": _part_file(table, key)}
+            to_write = {k: release / _part_file(table, k) for k in plan.parts if k not in reuse}
+            if to_write:
+                # from the published copy, so the DuckDB file and the parquet file hold the same rows; one scan
+                query = f"select * from {dst} where {_parts_predicate(plan, list(to_write))}"
+                _write_parquet(con, query, to_write, docs, table, plan.partition_column)
+            parts = []
             for key, (row_count, fingerprint) in plan.parts.items():
-                relative = _part_file(table, key)
-                path = release / relative
-                reused = base_parts.get(key) if key not in changed else None
-                if reused is not None and _link_released(base, reused, path):
-                    parts.append({**reused, "file": relative})
+                if key in reuse:
+                    parts.append(reuse[key])
                     stats["parquet_reused"] += 1
                     continue
-                # from the published copy, so the DuckDB file and the parquet file hold the same rows
-                _write_parquet(con, f"select * from {dst} where {_parts_predicate(plan, [key])}", path, docs, table)
+                relative, path = _part_file(table, key), to_write[key]
                 parquet_rows = pq.read_metadata(path).num_rows
                 if parquet_rows != row_count:
                     raise RuntimeError(f"{relative} holds {parquet_rows} rows, the published table {row_count}")
@@ -650,10 +658,18 @@ def _comment(con: duckdb.DuckDBPyConnection, kind: str, relation: str, docs: Rel
             con.execute(f"comment on column {relation}.{_quote_ident(column)} is {_quote_literal(text)}")
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path, docs: RelationDocs, table: str) -> None:
-    """The query's rows as Parquet with the descriptions as Arrow metadata (`description` on the schema and on each
-    field: what pyarrow, pandas and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes,
-    batch by batch (memory stays flat at national scale)."""
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    paths: dict[str, Path],
+    docs: RelationDocs,
+    table: str,
+    partition_column: str | None,
+) -> None:
+    """The query's rows as Parquet, one file per part key (`paths`: key → file; the rows of a part go to its file),
+    with the descriptions as Arrow metadata (`description` on the schema and on each field: what pyarrow, pandas
+    and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes, from one scan of the query,
+    batch by batch (memory stays flat at national scale: at most a batch's worth of rows waits per file)."""
     reader = con.execute(query).to_arrow_reader(PARQUET_ROWS_PER_BATCH)
     columns = docs.columns or {}
     fields = [
@@ -664,9 +680,32 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path, docs:
     if docs.description:
         metadata["description"] = docs.description
     schema = pa.schema(fields, metadata=metadata)
-    with pq.ParquetWriter(path, schema) as writer:
+    writers = {key: pq.ParquetWriter(path, schema) for key, path in paths.items()}
+    try:
+        if len(writers) == 1:
+            (writer,) = writers.values()
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            return
+        index = schema.get_field_index(partition_column)
+        waiting: dict[str, list[pa.RecordBatch]] = {key: [] for key in writers}
         for batch in reader:
-            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+            column = batch.column(index)
+            for key in writers:
+                mask = pc.is_null(column) if key == NULL_PART else pc.equal(column, int(key))
+                rows = batch.filter(mask)
+                if rows.num_rows:
+                    waiting[key].append(rows)
+                    if sum(b.num_rows for b in waiting[key]) >= PARQUET_ROWS_PER_BATCH:
+                        writers[key].write_table(pa.Table.from_batches(waiting[key], schema=schema))
+                        waiting[key] = []
+        for key, batches in waiting.items():
+            if batches:
+                writers[key].write_table(pa.Table.from_batches(batches, schema=schema))
+    finally:
+        for writer in writers.values():
+            writer.close()
 
 
 def _switch_current(publish_dir: Path, name: str) -> None:
