@@ -689,17 +689,23 @@ def _write_parquet(
             return
         index = schema.get_field_index(partition_column)
         waiting: dict[str, list[pa.RecordBatch]] = {key: [] for key in writers}
+        waiting_rows = dict.fromkeys(writers, 0)
         for batch in reader:
+            # one reordering copy of the batch by year (nulls last), then a zero-copy slice per year in it
             batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
-            column = batch.column(index)
-            for key in writers:
-                mask = pc.is_null(column) if key == NULL_PART else pc.equal(column, int(key))
-                rows = batch.filter(mask)
-                if rows.num_rows:
-                    waiting[key].append(rows)
-                    if sum(b.num_rows for b in waiting[key]) >= PARQUET_ROWS_PER_BATCH:
-                        writers[key].write_table(pa.Table.from_batches(waiting[key], schema=schema))
-                        waiting[key] = []
+            order = pc.array_sort_indices(batch.column(index), null_placement="at_end")
+            ordered = batch.take(order)
+            start = 0
+            # a sorted column's value counts come in sorted order: the runs' lengths
+            for run in pc.value_counts(ordered.column(index)).to_pylist():
+                value, length = run["values"], run["counts"]
+                key = NULL_PART if value is None else str(value)
+                waiting[key].append(ordered.slice(start, length))
+                waiting_rows[key] += length
+                start += length
+                if waiting_rows[key] >= PARQUET_ROWS_PER_BATCH:
+                    writers[key].write_table(pa.Table.from_batches(waiting[key], schema=schema))
+                    waiting[key], waiting_rows[key] = [], 0
         for key, batches in waiting.items():
             if batches:
                 writers[key].write_table(pa.Table.from_batches(batches, schema=schema))

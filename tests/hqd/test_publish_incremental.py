@@ -110,7 +110,9 @@ def assert_release_equals_warehouse(pub: Publication, warehouse: Path) -> None:
             assert parquet == expected, table
             assert pub.manifest["marts"][table]["row_count"] == len(expected)
             for part in pub.manifest["marts"][table]["parts"]:  # each year's file holds that year's rows, all of them
-                where = "true" if part["key"] == "all" else f"assessment_year = {part['key']}"
+                where = {"all": "true", "null": "assessment_year is null"}.get(
+                    part["key"], f"assessment_year = {part['key']}"
+                )
                 in_file = con.execute(f"select * from read_parquet('{pub.release_dir / part['file']}') order by all")
                 assert (
                     in_file.fetchall()
@@ -193,18 +195,23 @@ def test_years_that_appear_or_vanish_and_a_changed_shape(warehouse: Path, tmp_pa
         "delete from marts.fct_values where assessment_year = 2021;"
         "insert into marts.fct_values select 2024, region_code, value from marts.fct_values "
         "where assessment_year = 2023;"
+        # rows without a year go to a file of their own
+        "insert into marts.fct_values values (null, '320500', 7), (null, '320583', 8);"
         # a new column: dim_region is rewritten whole (its shape changed)
         "alter table marts.dim_region add column short_name varchar;",
     )
     second = publish(warehouse, publish_dir, "run2")
     files = part_files(second)
-    assert sorted(k for k in files if k[0] == "fct_values") == [("fct_values", y) for y in ("2022", "2023", "2024")]
+    assert sorted(k for k in files if k[0] == "fct_values") == [
+        ("fct_values", y) for y in ("2022", "2023", "2024", "null")
+    ]
+    assert files[("fct_values", "null")].name == "fct_values_null.parquet"
     assert not (second.parquet_dir / "fct_values" / "fct_values_2021.parquet").exists()
     first_files = part_files(first)
     assert files[("fct_values", "2022")].stat().st_ino == first_files[("fct_values", "2022")].stat().st_ino
     assert files[("dim_region", "all")].stat().st_ino != first_files[("dim_region", "all")].stat().st_ino
-    assert second.manifest["reuse"]["rows_copied"] == 3 * 1000 + 3  # 2024 of fct_values, dim_region whole
-    assert second.manifest["reuse"]["parquet_written"] == 2
+    assert second.manifest["reuse"]["rows_copied"] == 3 * 1000 + 2 + 3  # 2024 and null of fct_values, dim_region
+    assert second.manifest["reuse"]["parquet_written"] == 3
     assert_release_equals_warehouse(second, warehouse)
 
 
