@@ -491,9 +491,13 @@ def publish_files(
     publish_dir: PublishOpt = None,
     year: Annotated[int | None, typer.Option(help="assessment year recorded in the manifest")] = None,
     run_id: Annotated[str | None, typer.Option(help="the release's run id [default: manual-<random>]")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="write every file afresh instead of reusing the current release's unchanged years")
+    ] = False,
 ) -> None:
     """Copy the warehouse's marts into a new read-only release (DuckDB file, Parquet, manifest) under the
-    publication folder and switch `current` to it. No quality checks: the job's publication step is gated."""
+    publication folder and switch `current` to it; years unchanged since the current release are reused from it.
+    No quality checks: the job's publication step is gated."""
     import uuid
 
     from hqd.publication import files
@@ -510,11 +514,16 @@ def publish_files(
             checks=[],
             keep_releases=settings.releases_kept,
             descriptions=files.descriptions_from_dbt_manifest(manifest) if manifest.exists() else None,
+            full_refresh=full_refresh,
         )
     except (ValueError, OSError) as exc:
         console.print(f"[red]error[/]: {exc}")
         raise typer.Exit(FAILED) from None
-    console.print(f"published {publication.release_dir}")
+    reuse = publication.manifest["reuse"]
+    console.print(
+        f"published {publication.release_dir} ({reuse['parquet_written']} Parquet files written, "
+        f"{reuse['parquet_reused']} reused, {reuse['rows_copied']:,} rows copied)"
+    )
     for table, info in publication.manifest["marts"].items():
         console.print(f"  {table}: {info['row_count']:,} rows")
 

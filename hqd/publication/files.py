@@ -8,9 +8,23 @@ into a release of its own:
         hqd_marts.duckdb          schema marts (one table per mart) and marts_zh (the Chinese-labelled views,
                                   over the release's own tables); every table, view and column commented
         hqd_marts.duckdb.wal      a symlink that cannot be followed: see "Read-only on disk" below
-        parquet/<table>.parquet   one file per mart, descriptions as Arrow field and schema metadata
-        manifest.json             run, row counts, columns, sha256, check outcomes
+        parquet/<table>/          one folder per mart, descriptions as Arrow field and schema metadata:
+            <table>_<year>.parquet    a mart with an `assessment_year` column: one file per assessment year
+            <table>.parquet           a mart without one (or with no rows): one file
+        manifest.json             run, row counts, columns, each file's fingerprint and sha256, check outcomes
     <publish_dir>/current -> releases/<name>   (relative symlink, replaced atomically)
+
+Incremental: each mart's rows are fingerprinted per assessment year in DuckDB (count and the sum of the rows'
+64-bit hashes, order-independent) and the fingerprints go into the manifest with the mart's shape (its DDL,
+columns and descriptions). The next publication compares them with the current release's: a Parquet file whose
+year is unchanged is hard-linked from that release (same inode, never written again: every released file is
+0444 and nothing opens one for writing), and the release's DuckDB file starts as a byte copy of the current one
+(verified against its manifest sha256 while copying), in which only the changed years are deleted and inserted
+again from the warehouse. Marts without a year column (dim_indicator, dim_region, fct_rejected_submissions,
+fct_submission_file_quality) are compared whole and rewritten whole when they changed; a mart whose shape changed
+is rewritten whole; `full_refresh=True`, another DuckDB version or a current release of an older manifest version
+write everything from the warehouse. The switch, immutability and read-only guard are unchanged: the new release
+is complete in its `.tmp-` folder before `current` moves.
 
 Readers open `<publish_dir>/current/hqd_marts.duckdb` with read_only=True. A release is never modified after
 the switch, only removed later by retention, so a reader that opened an earlier release keeps a valid file.
@@ -47,6 +61,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
@@ -58,7 +73,13 @@ DUCKDB_FILE = "hqd_marts.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
 TMP_PREFIX = ".tmp-"
-MANIFEST_VERSION = 2  # 2: views (marts_zh) and descriptions
+MANIFEST_VERSION = 3  # 2: views (marts_zh) and descriptions; 3: Parquet per mart and year, fingerprints, reuse
+# a mart with this integer column is published (and compared) per value of it
+PARTITION_COLUMN = "assessment_year"
+# the part key of a mart published as one file (no year column, or no rows)
+WHOLE_PART = "all"
+NULL_PART = "null"
+COPY_CHUNK_BYTES = 8 << 20
 # the Chinese-labelled views for BI (models/marts_zh): recreated in the release over its own tables
 VIEW_SCHEMAS = ("marts_zh",)
 # where `<file>.wal` points in a release: a folder that never exists, so DuckDB can open no WAL to commit into
@@ -146,13 +167,15 @@ def publish_marts(
     keep_releases: int = 3,
     connection: duckdb.DuckDBPyConnection | None = None,
     descriptions: dict[tuple[str, str], RelationDocs] | None = None,
+    full_refresh: bool = False,
 ) -> Publication:
     """Copy every table of schema `marts` and every view of `VIEW_SCHEMAS` into a new release and point
     `<publish_dir>/current` at it.
 
     `connection`, if given, must be a connection to `warehouse` (e.g. the one dbt-duckdb holds in this
     process); it is left open. `descriptions` ((schema, name) → RelationDocs, see descriptions_from_dbt_manifest)
-    become comments and Parquet metadata. Raises PublicationBlocked, before writing anything, if a blocking
+    become comments and Parquet metadata. What is unchanged since the current release is reused from it (see the
+    module's docstring) unless `full_refresh`. Raises PublicationBlocked, before writing anything, if a blocking
     check failed.
     """
     failed = [c for c in checks if c.blocking and not c.passed]
@@ -169,9 +192,12 @@ def publish_marts(
     if connection is None and not warehouse.is_file():
         raise FileNotFoundError(f"warehouse file not found: {warehouse}")
 
+    docs = descriptions or {}
     con = connection if connection is not None else duckdb.connect(str(warehouse))
     try:
         tables = _mart_tables(con, warehouse)
+        plans = [_plan_mart(con, table, docs) for table in tables]
+        base = None if full_refresh else _reusable_base(publish_dir)
         now = datetime.now(UTC)
         name = f"{now:%Y%m%dT%H%M%S%f}-{run_id}"
         releases = publish_dir / RELEASES_DIR
@@ -181,7 +207,7 @@ def publish_marts(
         tmp.mkdir()
         renamed = False
         try:
-            marts, views = _copy_marts(con, tables, tmp, descriptions or {})
+            marts, views, written, stats = _copy_marts(con, plans, tmp, docs, base, name)
             manifest = {
                 "manifest_version": MANIFEST_VERSION,
                 "release": name,
@@ -192,17 +218,21 @@ def publish_marts(
                 "duckdb_version": duckdb.__version__,
                 "duckdb_file": DUCKDB_FILE,
                 "duckdb_sha256": _sha256(tmp / DUCKDB_FILE),
+                "reuse": stats,
                 "marts": marts,
                 "views": views,
                 "checks": [asdict(c) for c in checks],
             }
             manifest_path = tmp / MANIFEST_FILE
             manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            for path in [tmp / DUCKDB_FILE, manifest_path, *(tmp / PARQUET_DIR).iterdir()]:
+            # a reused Parquet file is a hard link to a released file: already 0444 and durable, never touched
+            for path in [tmp / DUCKDB_FILE, manifest_path, *written]:
                 path.chmod(READ_ONLY_MODE)
                 _fsync(path)
             # after the last write of the file (the checkpoint): from here no DuckDB client can commit to it
             os.symlink(WAL_GUARD_TARGET, tmp / f"{DUCKDB_FILE}.wal")
+            for folder in (tmp / PARQUET_DIR).iterdir():
+                _fsync(folder)
             _fsync(tmp / PARQUET_DIR)
             _fsync(tmp)
             if os.path.lexists(final):
@@ -234,6 +264,11 @@ def publish_marts(
         manifest_path=release_dir / MANIFEST_FILE,
         manifest=manifest,
     )
+
+
+def parquet_files(manifest: dict[str, Any], table: str) -> list[str]:
+    """The Parquet files of one mart in a release (paths relative to the release folder), year by year."""
+    return [part["file"] for part in manifest["marts"][table]["parts"]]
 
 
 def remove_leftovers(publish_dir: Path) -> list[str]:
@@ -308,14 +343,104 @@ def _mart_tables(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
     return tables
 
 
+@dataclass
+class _MartPlan:
+    """One mart as the warehouse holds it now: its DDL, its shape and its rows' fingerprint per part."""
+
+    table: str
+    ddl: str | None  # None: a view in the warehouse, published as a table
+    partition_column: str | None
+    shape_sha256: str  # DDL, columns and descriptions: a change rewrites the whole mart
+    parts: dict[str, tuple[int, str]]  # part key ("2023", "null" or "all") -> (row count, fingerprint)
+
+
+def _plan_mart(con: duckdb.DuckDBPyConnection, table: str, docs: dict[tuple[str, str], RelationDocs]) -> _MartPlan:
+    source_name = con.execute("select current_database()").fetchone()[0]
+    columns = _columns(con, source_name, MARTS_SCHEMA, table)
+    ddl_row = con.execute(
+        "select sql from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+        [source_name, MARTS_SCHEMA, table],
+    ).fetchone()
+    ddl = ddl_row[0] if ddl_row else None
+    integer_types = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+    partition = (
+        PARTITION_COLUMN if any(c["name"] == PARTITION_COLUMN and c["type"] in integer_types for c in columns) else None
+    )
+    relation_docs = docs.get((MARTS_SCHEMA, table), RelationDocs())
+    shape = json.dumps(
+        {"ddl": ddl, "columns": columns, "partition": partition, "docs": asdict(relation_docs)},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    src = f"{_quote_ident(source_name)}.{_quote_ident(MARTS_SCHEMA)}.{_quote_ident(table)}"
+    key = f"coalesce(cast({_quote_ident(partition)} as varchar), '{NULL_PART}')" if partition else f"'{WHOLE_PART}'"
+    # order-independent: the sum of the rows' 64-bit hashes modulo 2^64 (the row as a struct: every column)
+    rows = con.execute(
+        f"""
+        select {key} as part, count(*) as n, sum(hash(hqd_row)::hugeint) % 18446744073709551616 as h
+        from {src} as hqd_row group by all order by all
+        """
+    ).fetchall()
+    parts = {part: (n, f"{n}:{h}") for part, n, h in rows}
+    if not parts:  # no rows: one empty file, so every mart has at least one
+        parts = {WHOLE_PART: (0, "0:0")}
+    return _MartPlan(table, ddl, partition, hashlib.sha256(shape.encode()).hexdigest(), parts)
+
+
+def _reusable_base(publish_dir: Path) -> Publication | None:
+    """The current release if a new one may reuse its files: same manifest version; else None (write all)."""
+    try:
+        base = current_publication(publish_dir)
+    except (OSError, ValueError) as exc:
+        logger.warning("the current release cannot be read (%s); everything is written afresh", exc)
+        return None
+    if base is None or base.manifest.get("manifest_version") != MANIFEST_VERSION:
+        return None
+    return base
+
+
+def _part_file(table: str, key: str) -> str:
+    name = f"{table}.parquet" if key == WHOLE_PART else f"{table}_{key}.parquet"
+    return f"{PARQUET_DIR}/{table}/{name}"
+
+
+def _parts_predicate(plan: _MartPlan, keys: Sequence[str]) -> str:
+    """SQL selecting the rows of the given parts of a mart."""
+    if WHOLE_PART in keys or plan.partition_column is None:
+        return "true"
+    column = _quote_ident(plan.partition_column)
+    years = [str(int(k)) for k in keys if k != NULL_PART]
+    terms = [f"{column} in ({', '.join(years)})"] if years else []
+    if NULL_PART in keys:
+        terms.append(f"{column} is null")
+    return " or ".join(terms) or "false"
+
+
+def _copy_verified(source: Path, target: Path, expected_sha256: str) -> bool:
+    """Byte copy of a released file, hashed on the way: False (and no target) if it is not what was released."""
+    digest = hashlib.sha256()
+    with source.open("rb") as fin, target.open("wb") as fout:
+        while chunk := fin.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+            fout.write(chunk)
+    if digest.hexdigest() != expected_sha256:
+        target.unlink()
+        return False
+    target.chmod(0o644)
+    return True
+
+
 def _copy_marts(
     con: duckdb.DuckDBPyConnection,
-    tables: list[str],
+    plans: list[_MartPlan],
     release: Path,
     descriptions: dict[tuple[str, str], RelationDocs],
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    base: Publication | None,
+    release_name: str,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[Path], dict[str, Any]]:
     """Copy each mart into <release>/hqd_marts.duckdb and <release>/parquet/, recreate the views of VIEW_SCHEMAS
-    over them, comment everything; return the manifest entries of the marts and of the views."""
+    over them, comment everything; return the manifest entries of the marts and of the views, the files written
+    (not reused) and what was reused. With a `base` release, unchanged parts are taken from it."""
     source_name = con.execute("select current_database()").fetchone()[0]
     source_db = _quote_ident(source_name)
     # a unique alias cannot collide with anything the caller's connection already has attached
@@ -324,42 +449,117 @@ def _copy_marts(
     schema = _quote_ident(MARTS_SCHEMA)
     parquet_dir = release / PARQUET_DIR
     parquet_dir.mkdir()
+    database = release / DUCKDB_FILE
+    # the DuckDB file starts from the current release's if it is of this DuckDB version and intact
+    from_base = (
+        base is not None
+        and base.manifest.get("duckdb_version") == duckdb.__version__
+        and base.duckdb_path.is_file()
+        and _copy_verified(base.duckdb_path, database, base.manifest["duckdb_sha256"])
+    )
+    base_marts = base.manifest["marts"] if base is not None else {}
     marts: dict[str, dict[str, Any]] = {}
     views: dict[str, dict[str, Any]] = {}
+    written: list[Path] = []
+    stats = {
+        "base_release": base.manifest["release"] if base is not None else None,
+        "duckdb_from": "base_release" if from_base else "warehouse",
+        "rows_copied": 0,
+        "parquet_written": 0,
+        "parquet_reused": 0,
+    }
     # the caller's default catalog and schema, restored after the DDL below ran with the release as default
     previous = con.execute("select current_database(), current_schema()").fetchone()
-    con.execute(f"attach {_quote_literal(str(release / DUCKDB_FILE))} as {target_db}")
+    con.execute(f"attach {_quote_literal(str(database))} as {target_db}")
     try:
-        con.execute(f"create schema {target_db}.{schema}")
-        for table in tables:
+        in_release: set[str] = set()
+        if from_base:
+            # the views are recreated below from the warehouse's definitions; marts gone from it are dropped
+            for view_schema in VIEW_SCHEMAS:
+                con.execute(f"drop schema if exists {target_db}.{_quote_ident(view_schema)} cascade")
+            in_release = {
+                t
+                for (t,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = ? and schema_name = ?",
+                    [alias, MARTS_SCHEMA],
+                ).fetchall()
+            }
+            for gone in sorted(in_release - {p.table for p in plans}):
+                con.execute(f"drop table {target_db}.{schema}.{_quote_ident(gone)}")
+        else:
+            con.execute(f"create schema {target_db}.{schema}")
+        for plan in plans:
+            table = plan.table
             src = f"{source_db}.{schema}.{_quote_ident(table)}"
             dst = f"{target_db}.{schema}.{_quote_ident(table)}"
-            ddl = con.execute(
-                "select sql from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
-                [source_name, MARTS_SCHEMA, table],
-            ).fetchone()
-            if ddl:
-                # the warehouse's own DDL keeps the contract's primary keys and not-null constraints, which BI
-                # tools read (SQLAlchemy's get_pk_constraint)
-                _run_in(con, alias, ddl[0])
-                con.execute(f"insert into {dst} select * from {src}")
-            else:  # a mart materialised as a view is copied as a table
-                con.execute(f"create table {dst} as select * from {src}")
+            before = base_marts.get(table)
+            same_shape = before is not None and before.get("shape_sha256") == plan.shape_sha256
+            base_parts = {p["key"]: p for p in before["parts"]} if same_shape else {}
+            changed = [k for k, (_, fp) in plan.parts.items() if base_parts.get(k, {}).get("fingerprint") != fp]
+            if from_base and table in in_release and same_shape:
+                # only the parts that changed (or are gone), each statement its own transaction (key indexes)
+                stale = sorted(set(changed) | (base_parts.keys() - plan.parts.keys()))
+                if stale:
+                    con.execute(f"delete from {dst} where {_parts_predicate(plan, stale)}")
+                if changed:
+                    con.execute(f"insert into {dst} select * from {src} where {_parts_predicate(plan, changed)}")
+                    stats["rows_copied"] += sum(plan.parts[k][0] for k in changed)
+            else:
+                if table in in_release:
+                    con.execute(f"drop table {dst}")
+                if plan.ddl:
+                    # the warehouse's own DDL keeps the contract's primary keys and not-null constraints, which BI
+                    # tools read (SQLAlchemy's get_pk_constraint)
+                    _run_in(con, alias, plan.ddl)
+                    con.execute(f"insert into {dst} select * from {src}")
+                else:  # a mart materialised as a view is copied as a table
+                    con.execute(f"create table {dst} as select * from {src}")
+                stats["rows_copied"] += sum(n for n, _ in plan.parts.values())
             docs = descriptions.get((MARTS_SCHEMA, table), RelationDocs())
             _comment(con, "table", dst, docs)
-            parquet = parquet_dir / f"{table}.parquet"
-            # from the published copy, so the DuckDB file and the parquet file hold the same rows
-            _write_parquet(con, dst, parquet, docs, table)
-            row_count = con.execute(f"select count(*) from {dst}").fetchone()[0]
-            parquet_literal = _quote_literal(str(parquet))
-            parquet_rows = con.execute(f"select count(*) from read_parquet({parquet_literal})").fetchone()[0]
-            if parquet_rows != row_count:
-                raise RuntimeError(f"{parquet.name} holds {parquet_rows} rows, the published table {row_count}")
+            _check_counts(con, plan, dst)
+            (parquet_dir / table).mkdir()
+            parts = []
+            reuse = {}
+            for key in plan.parts:
+                part = base_parts.get(key) if key not in changed else None
+                if part is not None and _link_released(base, part, release / _part_file(table, key)):
+                    reuse[key] = {**part, "file": _part_file(table, key)}
+            to_write = {k: release / _part_file(table, k) for k in plan.parts if k not in reuse}
+            if to_write:
+                # from the published copy, so the DuckDB file and the parquet file hold the same rows; one scan
+                query = f"select * from {dst} where {_parts_predicate(plan, list(to_write))}"
+                _write_parquet(con, query, to_write, docs, table, plan.partition_column)
+            parts = []
+            for key, (row_count, fingerprint) in plan.parts.items():
+                if key in reuse:
+                    parts.append(reuse[key])
+                    stats["parquet_reused"] += 1
+                    continue
+                relative, path = _part_file(table, key), to_write[key]
+                parquet_rows = pq.read_metadata(path).num_rows
+                if parquet_rows != row_count:
+                    raise RuntimeError(f"{relative} holds {parquet_rows} rows, the published table {row_count}")
+                written.append(path)
+                stats["parquet_written"] += 1
+                parts.append(
+                    {
+                        "key": key,
+                        "file": relative,
+                        "row_count": row_count,
+                        "fingerprint": fingerprint,
+                        "bytes": path.stat().st_size,
+                        "sha256": _sha256(path),
+                        "written_in": release_name,
+                    }
+                )
             marts[table] = {
-                "row_count": row_count,
+                "row_count": sum(n for n, _ in plan.parts.values()),
                 "columns": _columns(con, alias, MARTS_SCHEMA, table),
-                "parquet_file": f"{PARQUET_DIR}/{parquet.name}",
-                "parquet_sha256": _sha256(parquet),
+                "partition_column": plan.partition_column,
+                "shape_sha256": plan.shape_sha256,
+                "parquet_dir": f"{PARQUET_DIR}/{table}",
+                "parts": parts,
             }
         for view_schema in VIEW_SCHEMAS:
             rows = con.execute(
@@ -392,7 +592,42 @@ def _copy_marts(
     finally:
         con.execute(f"use {_quote_ident(previous[0])}.{_quote_ident(previous[1])}")
         con.execute(f"detach database if exists {target_db}")
-    return marts, views
+    return marts, views, written, stats
+
+
+def _check_counts(con: duckdb.DuckDBPyConnection, plan: _MartPlan, relation: str) -> None:
+    """The release's table holds exactly the warehouse's row count in every part (a patched copy included)."""
+    if plan.partition_column is None or set(plan.parts) == {WHOLE_PART}:
+        counts = {WHOLE_PART: con.execute(f"select count(*) from {relation}").fetchone()[0]}
+    else:
+        column = _quote_ident(plan.partition_column)
+        counts = dict(
+            con.execute(
+                f"select coalesce(cast({column} as varchar), '{NULL_PART}'), count(*) from {relation} group by all"
+            ).fetchall()
+        )
+    expected = {k: n for k, (n, _) in plan.parts.items()}
+    if counts != expected:
+        raise RuntimeError(f"the published {plan.table} holds {counts} rows per part, the warehouse {expected}")
+
+
+def _link_released(base: Publication | None, part: dict[str, Any], target: Path) -> bool:
+    """Hard-link an unchanged Parquet file of the base release into the new one (a copy where links are not
+    possible); False if the released file is missing or not of its recorded size (then it is written again)."""
+    if base is None:
+        return False
+    source = base.release_dir / part["file"]
+    try:
+        if source.stat().st_size != part["bytes"]:
+            return False
+    except OSError:
+        return False
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        target.chmod(READ_ONLY_MODE)
+    return True
 
 
 def _run_in(con: duckdb.DuckDBPyConnection, database: str, ddl: str) -> None:
@@ -423,11 +658,19 @@ def _comment(con: duckdb.DuckDBPyConnection, kind: str, relation: str, docs: Rel
             con.execute(f"comment on column {relation}.{_quote_ident(column)} is {_quote_literal(text)}")
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path, docs: RelationDocs, table: str) -> None:
-    """The relation as Parquet with the descriptions as Arrow metadata (`description` on the schema and on each
-    field: what pyarrow, pandas and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes,
-    batch by batch (memory stays flat at national scale)."""
-    reader = con.execute(f"select * from {relation}").to_arrow_reader(PARQUET_ROWS_PER_BATCH)
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    paths: dict[str, Path],
+    docs: RelationDocs,
+    table: str,
+    partition_column: str | None,
+) -> None:
+    """The query's rows as Parquet, one file per part key (`paths`: key → file; the rows of a part go to its file),
+    with the descriptions as Arrow metadata (`description` on the schema and on each field: what pyarrow, pandas
+    and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes, from one scan of the query,
+    batch by batch (memory stays flat at national scale: at most a batch's worth of rows waits per file)."""
+    reader = con.execute(query).to_arrow_reader(PARQUET_ROWS_PER_BATCH)
     columns = docs.columns or {}
     fields = [
         field.with_metadata({"description": columns[field.name]}) if columns.get(field.name) else field
@@ -437,9 +680,38 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path, do
     if docs.description:
         metadata["description"] = docs.description
     schema = pa.schema(fields, metadata=metadata)
-    with pq.ParquetWriter(path, schema) as writer:
+    writers = {key: pq.ParquetWriter(path, schema) for key, path in paths.items()}
+    try:
+        if len(writers) == 1:
+            (writer,) = writers.values()
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            return
+        index = schema.get_field_index(partition_column)
+        waiting: dict[str, list[pa.RecordBatch]] = {key: [] for key in writers}
+        waiting_rows = dict.fromkeys(writers, 0)
         for batch in reader:
-            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            # one reordering copy of the batch by year (nulls last), then a zero-copy slice per year in it
+            batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+            order = pc.array_sort_indices(batch.column(index), null_placement="at_end")
+            ordered = batch.take(order)
+            start = 0
+            # a sorted column's value counts come in sorted order: the runs' lengths
+            for run in pc.value_counts(ordered.column(index)).to_pylist():
+                value, length = run["values"], run["counts"]
+                key = NULL_PART if value is None else str(value)
+                waiting[key].append(ordered.slice(start, length))
+                waiting_rows[key] += length
+                start += length
+                if waiting_rows[key] >= PARQUET_ROWS_PER_BATCH:
+                    writers[key].write_table(pa.Table.from_batches(waiting[key], schema=schema))
+                    waiting[key], waiting_rows[key] = [], 0
+        for key, batches in waiting.items():
+            if batches:
+                writers[key].write_table(pa.Table.from_batches(batches, schema=schema))
+    finally:
+        for writer in writers.values():
+            writer.close()
 
 
 def _switch_current(publish_dir: Path, name: str) -> None:

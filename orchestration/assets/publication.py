@@ -46,6 +46,9 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
     manifest = run_target_path(settings, context.run.run_id) / "manifest.json"
     if not manifest.exists():
         manifest = settings.dbt_target_dir / "manifest.json"
+    # a full refresh of the build rewrites the whole publication too; otherwise unchanged years are reused
+    dbt_config = (context.run.run_config.get("ops") or {}).get("hqd_dbt_assets", {}).get("config") or {}
+    full_refresh = bool(dbt_config.get("full_refresh", False))
     try:
         publication = publish.publish_marts(
             settings.warehouse,
@@ -55,11 +58,17 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             checks=checks,
             keep_releases=settings.releases_kept,
             descriptions=publish.descriptions_from_dbt_manifest(manifest),
+            full_refresh=full_refresh,
         )
     except publish.PublicationBlocked as exc:
         raise Failure(str(exc)) from exc
     rows = {name: info["row_count"] for name, info in publication.manifest["marts"].items()}
-    context.log.info(f"published {len(rows)} marts to {publication.release_dir}")
+    reuse = publication.manifest["reuse"]
+    context.log.info(
+        f"published {len(rows)} marts to {publication.release_dir}: {reuse['rows_copied']:,} rows copied, "
+        f"{reuse['parquet_written']} Parquet files written, {reuse['parquet_reused']} reused from "
+        f"{reuse['base_release'] or 'no earlier release'} (DuckDB file from the {reuse['duckdb_from']})"
+    )
     server = {}
     if settings.publish_postgres:
         from hqd.engines import PostgresConnection
@@ -84,6 +93,7 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             "release": MetadataValue.path(str(publication.release_dir)),
             "duckdb": MetadataValue.path(str(settings.publish_dir / "current" / "hqd_marts.duckdb")),
             "row_counts": MetadataValue.json(rows),
+            "reuse": MetadataValue.json(reuse),
             "checks_failed_non_blocking": sum(1 for c in checks if not c.passed and not c.blocking),
         }
     )

@@ -111,7 +111,13 @@ def test_publication_holds_exactly_the_marts(warehouse: Path, tmp_path: Path):
         "parquet",
     ]
     assert (pub.release_dir / "hqd_marts.duckdb.wal").is_symlink()  # the guard against writes, never a file
-    assert sorted(os.listdir(pub.parquet_dir)) == [f"{t}.parquet" for t in MARTS]
+    # a folder per mart: one file per assessment year where the mart has the column, else one file
+    assert sorted(os.listdir(pub.parquet_dir)) == MARTS
+    assert {t: sorted(os.listdir(pub.parquet_dir / t)) for t in MARTS} == {
+        "dim_region": ["dim_region.parquet"],
+        "fct_monitoring_warnings": ["fct_monitoring_warnings.parquet"],  # no rows: one empty file
+        "fct_region_assessment": ["fct_region_assessment_2023.parquet"],
+    }
     assert not list((publish_dir / "releases").glob(".tmp-*"))
 
     source = duckdb.connect(str(warehouse), read_only=True)
@@ -129,7 +135,7 @@ def test_publication_holds_exactly_the_marts(warehouse: Path, tmp_path: Path):
         for table in MARTS:
             expected = rows(source, f"select * from marts.{table}")
             assert rows(reader, f"select * from marts.{table}") == expected
-            parquet = pub.parquet_dir / f"{table}.parquet"
+            parquet = pub.parquet_dir / table / "*.parquet"
             assert rows(parquet_reader, f"select * from read_parquet('{parquet}')") == expected
             assert (
                 parquet_reader.execute(f"describe select * from read_parquet('{parquet}')").fetchall()
@@ -165,10 +171,26 @@ def test_publication_holds_exactly_the_marts(warehouse: Path, tmp_path: Path):
         {"name": "total_score", "type": "DECIMAL(9,2)"},
         {"name": "tier", "type": "VARCHAR"},
     ]
+    assert manifest["manifest_version"] == 3
+    assert manifest["reuse"] == {
+        "base_release": None,
+        "duckdb_from": "warehouse",
+        "rows_copied": 5,
+        "parquet_written": 3,
+        "parquet_reused": 0,
+    }
+    assert [(p["key"], p["row_count"]) for p in manifest["marts"]["fct_region_assessment"]["parts"]] == [("2023", 2)]
+    assert manifest["marts"]["fct_region_assessment"]["partition_column"] == "assessment_year"
+    assert manifest["marts"]["dim_region"]["partition_column"] is None
     for table, entry in manifest["marts"].items():
-        parquet = pub.release_dir / entry["parquet_file"]
-        assert parquet == pub.parquet_dir / f"{table}.parquet"
-        assert entry["parquet_sha256"] == hashlib.sha256(parquet.read_bytes()).hexdigest()
+        assert entry["parquet_dir"] == f"parquet/{table}"
+        assert sum(p["row_count"] for p in entry["parts"]) == entry["row_count"]
+        for part in entry["parts"]:
+            parquet = pub.release_dir / part["file"]
+            assert parquet.parent == pub.parquet_dir / table
+            assert part["sha256"] == hashlib.sha256(parquet.read_bytes()).hexdigest()
+            assert part["bytes"] == parquet.stat().st_size
+            assert part["written_in"] == pub.release_dir.name
     assert manifest["checks"] == [
         {
             "name": "ge_fct_region_assessment",
@@ -180,7 +202,7 @@ def test_publication_holds_exactly_the_marts(warehouse: Path, tmp_path: Path):
     ]
     assert str(tmp_path) not in pub.manifest_path.read_text(encoding="utf-8")
 
-    for path in [pub.duckdb_path, pub.manifest_path, *pub.parquet_dir.iterdir()]:
+    for path in [pub.duckdb_path, pub.manifest_path, *pub.parquet_dir.rglob("*.parquet")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o444, path
 
 

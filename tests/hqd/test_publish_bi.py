@@ -72,11 +72,11 @@ def test_descriptions_become_comments_and_parquet_metadata(warehouse: Path, tmp_
         "带中文名称的得分",
     )
 
-    schema = pq.read_schema(pub.parquet_dir / "fct_scores.parquet")
+    schema = pq.read_schema(pub.parquet_dir / "fct_scores" / "fct_scores.parquet")
     assert schema.metadata[b"description"] == b"scores"
     assert schema.field("score").metadata == {b"description": "得分, two 'quoted' words".encode()}
     assert schema.field("score_key").metadata is None
-    frame = pd.read_parquet(pub.parquet_dir / "dim_region.parquet")
+    frame = pd.read_parquet(pub.parquet_dir / "dim_region")
     assert sorted(frame["region_name"]) == ["昆山市", "苏州市"]
 
 

@@ -7,6 +7,7 @@ full_refresh is the reference. Every build here is the Dagster job that `make ru
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
     full = root / "full.duckdb"
     shutil.copyfile(warehouse, full)
+    # the full refresh publishes beside a copy of the incremental run's releases: it must not reuse them
+    shutil.copytree(root / "published", root / "full" / "published", symlinks=True)
     full_settings = jobs.overrides(root / "full", warehouse=full, landing=landing)
     rebuilt = jobs.run_job(full_settings, full_refresh=True)
     assert rebuilt.success, jobs.dbt_result(rebuilt, full_settings).failures
@@ -95,3 +98,69 @@ def test_incremental_build_recomputed_only_the_touched_years(
     assert "assessment_year = 2022 and quarter = 4" in warnings  # carried in from 2022Q4
     validated = (run / "intermediate" / "submissions" / "int_submissions_validated.sql").read_text(encoding="utf-8")
     assert f"load_seq > {first_files}" in validated  # the files of the first build, not one more
+
+
+def _releases(publish_dir: Path) -> list[dict]:
+    """The manifests of the complete releases in a publication folder, oldest first."""
+    names = sorted(p.name for p in (publish_dir / "releases").iterdir() if not p.name.startswith("."))
+    return [json.loads((publish_dir / "releases" / n / "manifest.json").read_text(encoding="utf-8")) for n in names]
+
+
+def test_incremental_publication_rewrote_only_the_touched_years(
+    incremental_and_full: tuple[Path, Path, Path, int],
+) -> None:
+    """After the correction (2023) and the new quarter (2024), the second release links every 2022 file and every
+    unchanged file of the first release (same inode and bytes), writes the changed ones, and reads exactly as the
+    warehouse's marts, every row of every mart."""
+    warehouse = incremental_and_full[0]
+    publish_dir = warehouse.parent / "published"
+    first, second = _releases(publish_dir)
+    assert second["reuse"]["base_release"] == first["release"]
+    assert second["reuse"]["duckdb_from"] == "base_release"
+    before = {(t, p["key"]): p for t, info in first["marts"].items() for p in info["parts"]}
+    old, new = publish_dir / "releases" / first["release"], publish_dir / "releases" / second["release"]
+    written, reused = set(), set()
+    for table, info in second["marts"].items():
+        for part in info["parts"]:
+            key, path = (table, part["key"]), new / part["file"]
+            same = key in before and before[key]["fingerprint"] == part["fingerprint"]
+            if same:
+                assert path.stat().st_ino == (old / before[key]["file"]).stat().st_ino, key
+                reused.add(key)
+            else:
+                assert key not in before or path.read_bytes() != (old / before[key]["file"]).read_bytes(), key
+                written.add(key)
+    # nothing of 2022 was written; 2024 and the 2023 correction were
+    assert not {k for k in written if k[1] == "2022"}
+    assert {
+        ("fct_indicator_values", "2024"),
+        ("fct_indicator_values", "2023"),
+        ("fct_monitoring_warnings", "2024"),
+    } <= (written)
+    assert {k for k in reused if k[1] == "2022"} == {k for k in before if k[1] == "2022"}
+    assert (len(written), len(reused)) == (second["reuse"]["parquet_written"], second["reuse"]["parquet_reused"])
+    # the release reads exactly as the warehouse: DuckDB file and Parquet folders, every row of every mart
+    con = duckdb.connect(str(warehouse))  # dbt-duckdb may hold the file open in this process: same configuration
+    try:
+        con.execute(f"attach '{new / 'hqd_marts.duckdb'}' as rel (read_only)")
+        for table in second["marts"]:
+            for published in (f"rel.marts.{table}", f"read_parquet('{new / 'parquet' / table}/*.parquet')"):
+                for a, b in ((published, f"marts.{table}"), (f"marts.{table}", published)):
+                    extra = con.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0]
+                    assert extra == 0, (table, a, b)
+    finally:
+        con.close()
+
+
+def test_full_refresh_publication_writes_everything(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
+    full = incremental_and_full[1]
+    publish_dir = full.parent / "full" / "published"
+    *copied, rebuilt = _releases(publish_dir)
+    assert copied  # it had a current release to reuse, and did not
+    assert rebuilt["reuse"] == {
+        "base_release": None,
+        "duckdb_from": "warehouse",
+        "rows_copied": sum(info["row_count"] for info in rebuilt["marts"].values()),
+        "parquet_written": sum(len(info["parts"]) for info in rebuilt["marts"].values()),
+        "parquet_reused": 0,
+    }
