@@ -24,9 +24,13 @@ MODELS_DIR = PROJECT_DIR / "models"
 
 
 def _contracts() -> dict[str, list[tuple[str, str]]]:
-    """Mart name → [(column, data type)] from the enforced contracts in models/marts/*/_*__models.yml."""
+    """Mart name → [(column, data type)] from the enforced contracts in models/marts/*/_*__models.yml. The
+    composite engine's marts are left out: built on demand into their own schema, never by the job the gate
+    checks (tests/models/test_composite_hdi.py checks them)."""
     contracts = {}
     for path in sorted((MODELS_DIR / "marts").glob("*/_*__models.yml")):
+        if path.parent.name == "composite":
+            continue
         for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
             contracts[model["name"]] = [(c["name"], c["data_type"]) for c in model["columns"]]
     return contracts
