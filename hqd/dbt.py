@@ -31,6 +31,10 @@ class DbtBuildResult:
     failures: list[DbtNodeFailure]
     error: str | None = None
 
+    def failure_summary(self, limit: int = 5) -> str:
+        """The first failed nodes with their messages, for a failure message ('' when none failed)."""
+        return "; ".join(f"{f.unique_id} ({f.status}): {f.message[:300]}" for f in self.failures[:limit])
+
 
 def build_args(settings: Settings, *, full_refresh: bool = False) -> list[str]:
     """`dbt build` (seeds, models, data tests, unit tests) on the settings' target."""

@@ -382,6 +382,19 @@ FULL_COMPARISON_VALUES = 2_000_000
 PEAK_TARGET_MB = 4096
 
 
+def _floor_cells(summary: dict[str, Any], unit: str = "") -> list[str]:
+    """Per stage: 'ours / floor = ratio' (— where ours did not run that stage)."""
+    cells = []
+    for stage in FLOOR_STAGES:
+        st = summary["per_stage_over_floor"][stage]
+        cells.append(
+            "—"
+            if st["ours_seconds"] is None
+            else f"{st['ours_seconds']:.1f} / {st['floor_seconds']:.1f}{unit} = {st['ours_over_floor']:.1f}×"
+        )
+    return cells
+
+
 def _compare_floor(out: Path, values: int) -> dict[str, Any]:
     from tools import floor
 
@@ -509,14 +522,7 @@ def print_results(results: list[dict[str, Any]], console) -> None:
         table.add_column("marts equal?")
         for r in floors:
             s = r["summary"]
-            cells = []
-            for stage in FLOOR_STAGES:
-                st = s["per_stage_over_floor"][stage]
-                cells.append(
-                    "—"
-                    if st["ours_seconds"] is None
-                    else f"{st['ours_seconds']:.1f} / {st['floor_seconds']:.1f} = {st['ours_over_floor']:.1f}×"
-                )
+            cells = _floor_cells(s)
             problems = r["differences"].get("floor", [])
             table.add_row(
                 r["label"],
@@ -609,14 +615,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         ]
         for r in floors:
             s = r["summary"]
-            cells = []
-            for stage in FLOOR_STAGES:
-                st = s["per_stage_over_floor"][stage]
-                cells.append(
-                    "—"
-                    if st["ours_seconds"] is None
-                    else f"{st['ours_seconds']:.1f} / {st['floor_seconds']:.1f} s = {st['ours_over_floor']:.1f}×"
-                )
+            cells = _floor_cells(s, unit=" s")
             lines.append(
                 f"| {r['label']} | "
                 + " | ".join(cells)

@@ -65,7 +65,7 @@ def hqd_dbt_assets(
     result = hqd_dbt.read_run_results(target_path / "run_results.json")
     context.log.info(f"dbt build on {settings.target}: {result.nodes} nodes, {len(result.failures)} failed")
     if not invocation.is_successful():
-        failed = "; ".join(f"{f.unique_id} ({f.status}): {f.message[:300]}" for f in result.failures[:5])
+        failed = result.failure_summary()
         raise Failure(
             f"dbt build failed on {settings.target}: {failed or 'see the log'}. "
             f"dbt's log: {target_path}; a model or test failing on submitted data is a product defect — report it",
@@ -111,7 +111,7 @@ def composite_dbt_assets(
     result = hqd_dbt.read_run_results(target_path / "run_results.json")
     context.log.info(f"composite dbt build: {result.nodes} nodes, {len(result.failures)} failed")
     if not invocation.is_successful():
-        failed = "; ".join(f"{f.unique_id} ({f.status}): {f.message[:300]}" for f in result.failures[:5])
+        failed = result.failure_summary()
         raise Failure(f"composite dbt build failed: {failed or 'see the log'}. dbt's log: {target_path}")
     ranking = composite.top_ranking(settings.warehouse, config.index_code, limit=3)
     context.log.info(

@@ -53,7 +53,7 @@ def scenario_changes(
     result = hqd_dbt.read_run_results(target_path / "run_results.json")
     context.log.info(f"dbt build of scenario {scenario.code}: {result.nodes} nodes, {len(result.failures)} failed")
     if not invocation.is_successful():
-        failed = "; ".join(f"{f.unique_id} ({f.status}): {f.message[:300]}" for f in result.failures[:5])
+        failed = result.failure_summary()
         raise Failure(
             f"dbt build of scenario {scenario.code} failed: {failed or result.error or 'see the log'}. dbt's log: "
             f"{target_path}",
