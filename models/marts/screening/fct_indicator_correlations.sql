@@ -46,7 +46,17 @@ pairs as (
                     then 1
             end
         ) as regions_with_both,
-        corr(first_indicator.oriented_value, second_indicator.oriented_value) as pearson_r
+        -- undefined (null) where either indicator does not vary over the pairs: DuckDB's corr() gives NaN there,
+        -- which no decimal holds (PostgreSQL and Spark give null)
+        case
+            when
+                var_pop(case when second_indicator.oriented_value is not null then first_indicator.oriented_value end)
+                > 0
+                and var_pop(
+                    case when first_indicator.oriented_value is not null then second_indicator.oriented_value end
+                ) > 0
+                then corr(first_indicator.oriented_value, second_indicator.oriented_value)
+        end as pearson_r
     from scores as first_indicator
     inner join scores as second_indicator
         on first_indicator.assessment_year = second_indicator.assessment_year
