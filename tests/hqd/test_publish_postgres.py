@@ -37,7 +37,8 @@ def _duckdb_counts(built_warehouse) -> dict[str, int]:
 def test_every_mart_arrives_with_every_row(published, built_warehouse, postgres_cluster):
     _release, result = published
     expected = _duckdb_counts(built_warehouse)
-    assert len(expected) == 16  # the 15 marts and dim_category_label, the labels the marts_zh views read
+    # the 19 marts (15 official, robustness, 3 screening) and dim_category_label, the labels the marts_zh views read
+    assert len(expected) == 20
     assert result.row_counts == expected
     with postgres_cluster.connect() as con, con.cursor() as cur:
         for table, rows in expected.items():
