@@ -396,6 +396,12 @@ def generate_national(
     switches.head(0).to_csv(
         out_dir / "seeds" / "config/robustness_method_switches.csv", index=False, lineterminator="\n"
     )
+    # scenarios: only `official` (the shipped drafts name Jiangsu's indicators); the override tables stay empty
+    (out_dir / "seeds" / "scenarios").mkdir(parents=True, exist_ok=True)
+    for name in ("scenarios", "scenario_indicator_rules", "scenario_tier_quotas", "scenario_advanced_county_quotas"):
+        table = pd.read_csv(JIANGSU_SEEDS / "scenarios" / f"{name}.csv", dtype=str, keep_default_na=False)
+        kept = table[table["scenario_code"] == "official"] if name == "scenarios" else table.head(0)
+        kept.to_csv(out_dir / "seeds" / "scenarios" / f"{name}.csv", index=False, lineterminator="\n")
 
     n_reg, n_ind = len(regions), INDICATOR_COUNT
     # one line prefix per (region, indicator): code, name, indicator code, name; units as a suffix
