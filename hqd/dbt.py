@@ -36,9 +36,20 @@ class DbtBuildResult:
         return "; ".join(f"{f.unique_id} ({f.status}): {f.message[:300]}" for f in self.failures[:limit])
 
 
-def build_args(settings: Settings, *, full_refresh: bool = False) -> list[str]:
-    """`dbt build` (seeds, models, data tests, unit tests) on the settings' target."""
-    return ["build", "--target", settings.target, *(["--full-refresh"] if full_refresh else [])]
+def build_args(settings: Settings, *, full_refresh: bool = False, unit_tests: bool | None = None) -> list[str]:
+    """`dbt build` (seeds, models, data tests) on the settings' target. dbt's unit tests join it on PostgreSQL
+    and Spark, where they prove the SQL on that engine, or when asked (`unit_tests`, HQD_DBT_UNIT_TESTS); the
+    embedded runs leave them out, as dbt advises for production: their inputs are fixed, so they say nothing
+    new about a period's data and cost about 3 s of every run. `make test` runs them
+    (tests/models/test_dbt_unit_tests.py)."""
+    runs_unit_tests = settings.runs_unit_tests if unit_tests is None else unit_tests
+    return [
+        "build",
+        "--target",
+        settings.target,
+        *([] if runs_unit_tests else ["--exclude-resource-type", "unit_test"]),
+        *(["--full-refresh"] if full_refresh else []),
+    ]
 
 
 @contextlib.contextmanager

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         5.0, ge=0, description="a landing file is loaded once unchanged this long (a file still being copied waits)"
     )
     generate_sample_if_empty: bool = Field(True, description="`hqd run` writes the sample into an empty landing")
+    dbt_unit_tests: bool | None = Field(
+        None,
+        description=(
+            "run dbt's unit tests inside each build; blank: only on PostgreSQL and Spark (proving the SQL there), "
+            "never in the embedded runs, as dbt advises (their inputs are fixed; `make test` runs them)"
+        ),
+    )
     dbt_runs_kept: int = Field(3, ge=1, description="per-run dbt artefact folders kept under target/runs")
     quality_runs_kept: int = Field(
         20, ge=1, description="per-run quality check records kept under <quality_dir>/runs (a run reads only its own)"
@@ -104,6 +111,11 @@ class Settings(BaseSettings):
     @property
     def project_dir(self) -> Path:
         return PROJECT_DIR
+
+    @property
+    def runs_unit_tests(self) -> bool:
+        """Whether a build on this target runs dbt's unit tests (HQD_DBT_UNIT_TESTS, else engines only)."""
+        return self.target != "duckdb" if self.dbt_unit_tests is None else self.dbt_unit_tests
 
     @property
     def manifest_path(self) -> Path:

@@ -103,7 +103,11 @@ def composite_dbt_assets(
     try:
         with hqd_dbt.dbt_environment(settings):
             invocation = dbt.cli(
-                hqd_dbt.build_args(settings), context=context, target_path=target_path, raise_on_error=False
+                # an on-demand analysis: its unit tests run with it
+                hqd_dbt.build_args(settings, unit_tests=True),
+                context=context,
+                target_path=target_path,
+                raise_on_error=False,
             )
             yield from invocation.stream()
     finally:

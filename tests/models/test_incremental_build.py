@@ -100,6 +100,25 @@ def test_incremental_build_recomputed_only_the_touched_years(
     assert f"load_seq > {first_files}" in validated  # the files of the first build, not one more
 
 
+def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
+    """The data tests of a model rebuilt by year read the years this build rebuilt (macros/incremental.sql,
+    get_where_subquery); a model rebuilt by load and the full refresh's tests read everything."""
+    _, _, target, _ = incremental_and_full
+    tests = target / "compiled" / "hqd" / "models" / "marts"
+    key = tests / "assessment" / "_assessment__models.yml" / "unique_fct_indicator_scores_indicator_score_key.sql"
+    assert '"fct_indicator_scores" where assessment_year >= 2023) dbt_subquery' in key.read_text(encoding="utf-8")
+    tier = tests / "assessment" / "_assessment__models.yml" / "not_null_fct_region_assessment_tier.sql"
+    assert "fct_region_assessment" in tier.read_text(encoding="utf-8")  # a table rebuilt whole: every year
+    assert "dbt_subquery" not in tier.read_text(encoding="utf-8")
+    submissions = tests / "submissions" / "_submissions__models.yml"
+    rejected = submissions / "not_null_fct_rejected_submissions_submission_id.sql"
+    assert "dbt_subquery" not in rejected.read_text(encoding="utf-8")  # rebuilt by load: every row
+    condition = "where assessment_year >= 2023) dbt_subquery"
+    filtered = [p for p in tests.rglob("*.sql") if condition in p.read_text(encoding="utf-8")]
+    # the year-partitioned marts' generic tests, never more than the tests there are
+    assert 30 <= len(filtered) < len(list(tests.rglob("*.sql")))
+
+
 def _releases(publish_dir: Path) -> list[dict]:
     """The manifests of the complete releases in a publication folder, oldest first."""
     names = sorted(p.name for p in (publish_dir / "releases").iterdir() if not p.name.startswith("."))
