@@ -127,8 +127,8 @@
     every earlier year as the last successful build left it, tested then; its rows and keys each belong to one
     year, so a broken row or a duplicate key can only be in the years rebuilt now. In an incremental build its
     generic tests therefore read `assessment_year >= <first year rebuilt>`: one new quarter tests one year, not
-    every year again. A full build, --full-refresh, changed definitions, a model rebuilt by load, a view, Spark
-    (plain tables) and singular tests read everything. dbt's own `where` config still applies on top. The
+    every year again; so do those of a marts_zh view over it. A full build, --full-refresh, changed definitions, a
+    model rebuilt by load, tables rebuilt whole, Spark (plain tables) and singular tests read everything. dbt's own `where` config still applies on top. The
     watermark is read before the on-run-end hook moves it, so the test sees the same years as its model. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
@@ -142,15 +142,35 @@
     {{ return(relation) }}
 {%- endmacro %}
 
+{#- The model whose rebuilt years a tested node's rows follow: the node itself when it is rebuilt by year, or for
+    a view with an assessment_year column (marts_zh) the one such model it reads (its other inputs are dims made
+    from seeds, whose change changes the fingerprint); none otherwise. -#}
+{% macro year_rebuilt_model_behind(node) -%}
+    {%- if node.config.materialized == 'incremental' and node.config.unique_key == 'assessment_year' -%}
+        {{ return(node.unique_id) }}
+    {%- endif -%}
+    {%- if node.config.materialized == 'view' and 'assessment_year' in node.columns -%}
+        {%- set behind = [] -%}
+        {%- for parent_id in node.depends_on.nodes -%}
+            {%- set parent = graph.nodes.get(parent_id) -%}
+            {%- if parent is not none and parent.config.materialized == 'incremental'
+                and parent.config.unique_key == 'assessment_year' -%}
+                {%- do behind.append(parent_id) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if behind | length == 1 -%}{{ return(behind[0]) }}{%- endif -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
 {% macro rebuilt_years_condition() -%}
     {%- if not execute or flags.FULL_REFRESH or hqd.scenario_code() or target.type == 'spark' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set node_id = model.get('attached_node') -%}
-    {%- set node = graph.nodes.get(node_id) if node_id else none -%}
-    {%- if node is none or node.config.materialized != 'incremental' or node.config.unique_key != 'assessment_year' -%}
-        {{ return('') }}
-    {%- endif -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- if tested is none -%}{{ return('') }}{%- endif -%}
+    {%- set node_id = hqd.year_rebuilt_model_behind(tested) -%}
+    {%- if not node_id -%}{{ return('') }}{%- endif -%}
     {%- set state = hqd.build_state_relation() -%}
     {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return('') }}{%- endif -%}
     {#- one round trip per test: the watermark (as load_seq_watermark) and the first year landed after it -#}

@@ -101,8 +101,8 @@ def test_incremental_build_recomputed_only_the_touched_years(
 
 
 def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
-    """The data tests of a model rebuilt by year read the years this build rebuilt (macros/incremental.sql,
-    get_where_subquery); a model rebuilt by load and the full refresh's tests read everything."""
+    """The data tests of a model rebuilt by year, and of a view over one, read the years this build rebuilt
+    (macros/incremental.sql, get_where_subquery); those of a model rebuilt by load or whole read everything."""
     _, _, target, _ = incremental_and_full
     tests = target / "compiled" / "hqd" / "models" / "marts"
     key = tests / "assessment" / "_assessment__models.yml" / "unique_fct_indicator_scores_indicator_score_key.sql"
@@ -114,6 +114,10 @@ def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full
     rejected = submissions / "not_null_fct_rejected_submissions_submission_id.sql"
     assert "dbt_subquery" not in rejected.read_text(encoding="utf-8")  # rebuilt by load: every row
     condition = "where assessment_year >= 2023) dbt_subquery"
+    # a Chinese-labelled view over a year-rebuilt mart follows it (its other inputs are dims made from seeds)
+    zh = target / "compiled" / "hqd" / "models" / "marts_zh" / "_marts_zh__models.yml"
+    assert condition in (zh / "unique_fct_indicator_scores_zh_indicator_score_key.sql").read_text(encoding="utf-8")
+    assert "dbt_subquery" not in (zh / "unique_fct_region_assessment_zh_region_assessment_key.sql").read_text("utf-8")
     filtered = [p for p in tests.rglob("*.sql") if condition in p.read_text(encoding="utf-8")]
     # the year-partitioned marts' generic tests, never more than the tests there are
     assert 30 <= len(filtered) < len(list(tests.rglob("*.sql")))
