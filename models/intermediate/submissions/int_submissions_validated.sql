@@ -13,6 +13,18 @@ submissions as (
 
 ),
 
+-- the rows that give a region by name alone, read on their own: a second reference to `submissions` would make
+-- DuckDB (and PostgreSQL) materialise every staged row with all its columns
+named_submissions as (
+
+    select
+        region_name_input,
+        period_year
+    from {{ ref('stg_landing__submissions') }}
+    where {{ hqd.rows_after_watermark() }} and region_code_input is null and region_name_input is not null
+
+),
+
 regions as (
 
     select * from {{ ref('regions') }}
@@ -48,8 +60,7 @@ region_names as (
     select distinct
         region_name_input,
         period_year
-    from submissions
-    where region_code_input is null and region_name_input is not null
+    from named_submissions
 
 ),
 

@@ -8,6 +8,13 @@ source as (
 
 ),
 
+-- the period cells on their own: a second reference to `source` would make DuckDB materialise every landed row
+source_periods as (
+
+    select period_text from {{ source('landing', 'submissions') }}
+
+),
+
 -- the value cell with the forms bureaus type made plain: dash forms used as a minus sign become '-', an
 -- accounting negative (0.57) becomes -0.57
 cleaned as (
@@ -23,7 +30,7 @@ cleaned as (
 -- than the replaces and regexes run on every row: spaces out, 2023年1-9月 (year to date) → 2023Q3
 period_texts as (
 
-    select distinct period_text from source
+    select distinct period_text from source_periods
 
 ),
 
