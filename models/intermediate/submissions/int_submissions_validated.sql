@@ -130,9 +130,9 @@ resolved as (
         on upper(submissions.indicator_code_input) = coded_indicator.indicator_code
     -- an equality (a hash join on every engine), not "code is null and name = key" (a nested loop on DuckDB)
     left join indicators as named_indicator
-        on case
-            when submissions.indicator_code_input is null then submissions.indicator_name_input
-        end = named_indicator.indicator_name_key
+        on
+            named_indicator.indicator_name_key
+            = case when submissions.indicator_code_input is null then submissions.indicator_name_input end
 
 ),
 
