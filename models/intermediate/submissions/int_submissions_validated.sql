@@ -13,6 +13,18 @@ submissions as (
 
 ),
 
+-- the rows that give a region by name alone, read on their own: a second reference to `submissions` would make
+-- DuckDB (and PostgreSQL) materialise every staged row with all its columns
+named_submissions as (
+
+    select
+        region_name_input,
+        period_year
+    from {{ ref('stg_landing__submissions') }}
+    where {{ hqd.rows_after_watermark() }} and region_code_input is null and region_name_input is not null
+
+),
+
 regions as (
 
     select * from {{ ref('regions') }}
@@ -41,25 +53,35 @@ unit_conversions as (
 
 ),
 
--- a region given by name alone: which regions of that year carry the name (full or without its suffix)
+-- a region given by name alone: which regions of that year carry the name (full or without its suffix), once per
+-- distinct name and year (a few hundred pairs, not every row); a null year is a pair of its own (never in range)
+region_names as (
+
+    select distinct
+        region_name_input,
+        period_year
+    from named_submissions
+
+),
+
 region_name_matches as (
 
     select
-        submissions.submission_id,
+        region_names.region_name_input,
+        region_names.period_year,
         count(distinct case
-            when {{ hqd.in_year_range('submissions.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
+            when {{ hqd.in_year_range('region_names.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
                 then regions.region_code
         end) as matches_in_year,
         min(case
-            when {{ hqd.in_year_range('submissions.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
+            when {{ hqd.in_year_range('region_names.period_year', 'regions', 'valid_from_year', 'valid_to_year') }}
                 then regions.region_code
         end) as region_code,
         count(distinct regions.region_code) as matches_any_year
-    from submissions
+    from region_names
     inner join regions
-        on submissions.region_name_input in (regions.region_name, regions.short_name)
-    where submissions.region_code_input is null
-    group by submissions.submission_id
+        on region_names.region_name_input in (regions.region_name, regions.short_name)
+    group by region_names.region_name_input, region_names.period_year
 
 ),
 
@@ -100,12 +122,17 @@ resolved as (
     left join regions as coded_region
         on submissions.region_code_input = coded_region.region_code
     left join region_name_matches
-        on submissions.submission_id = region_name_matches.submission_id
+        on
+            submissions.region_code_input is null
+            and submissions.region_name_input = region_name_matches.region_name_input
+            and coalesce(submissions.period_year, -1) = coalesce(region_name_matches.period_year, -1)
     left join indicators as coded_indicator
         on upper(submissions.indicator_code_input) = coded_indicator.indicator_code
+    -- an equality (a hash join on every engine), not "code is null and name = key" (a nested loop on DuckDB)
     left join indicators as named_indicator
-        on submissions.indicator_code_input is null
-            and submissions.indicator_name_input = named_indicator.indicator_name_key
+        on
+            named_indicator.indicator_name_key
+            = case when submissions.indicator_code_input is null then submissions.indicator_name_input end
 
 ),
 
@@ -115,15 +142,20 @@ converted as (
         resolved.*,
         unit_conversions.factor as unit_factor,
         -- a value beyond any indicator's (an ID number typed into the value cell) is left null, never multiplied:
-        -- the product of two wide decimals overflows on every engine
+        -- the product of two wide decimals overflows on every engine. A factor of 1 (most rows) takes the value
+        -- as it is: the same number without a wide multiplication and rounding back per row.
         cast(case
             when
-                abs(resolved.value_number) < {{ max_abs_value }}
-                and abs(
-                    cast(resolved.value_number as {{ hqd.type_double() }})
-                    * cast(unit_conversions.factor as {{ hqd.type_double() }})
-                ) < {{ max_abs_value }}
-                then resolved.value_number * unit_conversions.factor
+                not (
+                    abs(resolved.value_number) < {{ max_abs_value }}
+                    and abs(
+                        cast(resolved.value_number as {{ hqd.type_double() }})
+                        * cast(unit_conversions.factor as {{ hqd.type_double() }})
+                    ) < {{ max_abs_value }}
+                )
+                then null
+            when unit_conversions.factor = 1 then resolved.value_number
+            else cast(resolved.value_number * unit_conversions.factor as {{ hqd.type_measure() }})
         end as {{ hqd.type_measure() }}) as indicator_value
     from resolved
     left join unit_conversions
@@ -159,18 +191,25 @@ judged as (
 
 ),
 
--- two rows of one file for the same key with different values: neither can be trusted
-conflicts as (
+-- two rows of one file for the same key with different values: neither can be trusted. One group per key of
+-- the accepted rows (only keys that repeat can conflict), then joined back by key: no window over every row
+-- and no join of every row to itself. Values differ when two non-null ones do or a null meets a non-null.
+conflicting_keys as (
 
     select
-        *,
-        -- min <> max rather than count(distinct) over (...), which PostgreSQL does not allow
-        min(coalesce({{ dbt.cast("indicator_value", api.Column.translate_type("string")) }}, 'missing'))
-            over (partition by file_hash, region_code, indicator_code, period_code)
-        <> max(coalesce({{ dbt.cast("indicator_value", api.Column.translate_type("string")) }}, 'missing'))
-            over (partition by file_hash, region_code, indicator_code, period_code) as has_conflicting_value
+        file_hash,
+        region_code,
+        indicator_code,
+        period_code
     from judged
     where row_rejection_reason is null
+    group by file_hash, region_code, indicator_code, period_code
+    having
+        count(*) > 1
+        and (
+            min(indicator_value) <> max(indicator_value)
+            or (count(indicator_value) > 0 and count(indicator_value) < count(*))
+        )
 
 ),
 
@@ -180,11 +219,16 @@ final as (
         judged.*,
         coalesce(
             judged.row_rejection_reason,
-            case when conflicts.has_conflicting_value then 'conflicting_duplicate_in_file' end
+            case when conflicting_keys.file_hash is not null then 'conflicting_duplicate_in_file' end
         ) as rejection_reason
     from judged
-    left join conflicts
-        on judged.submission_id = conflicts.submission_id
+    left join conflicting_keys
+        on
+            judged.row_rejection_reason is null
+            and judged.file_hash = conflicting_keys.file_hash
+            and judged.region_code = conflicting_keys.region_code
+            and judged.indicator_code = conflicting_keys.indicator_code
+            and judged.period_code = conflicting_keys.period_code
 
 )
 

@@ -8,15 +8,59 @@ source as (
 
 ),
 
--- the value and period cells with the forms bureaus type made plain: dash forms used as a minus sign become
--- '-', an accounting negative (0.57) becomes -0.57; spaces out of the period, 2023年1-9月 (year to date) → 2023Q3
+-- the period cells on their own: a second reference to `source` would make DuckDB materialise every landed row
+source_periods as (
+
+    select period_text from {{ source('landing', 'submissions') }}
+
+),
+
+-- the value cell with the forms bureaus type made plain: dash forms used as a minus sign become '-', an
+-- accounting negative (0.57) becomes -0.57
 cleaned as (
 
     select
         *,
-        {{ hqd.accounting_negative(hqd.normalise_minus("coalesce(trim(value_text), '')")) }} as value_clean,
-        {{ hqd.normalise_minus("replace(coalesce(period_text, ''), ' ', '')") }} as period_clean
+        {{ hqd.accounting_negative(hqd.normalise_minus("coalesce(trim(value_text), '')")) }} as value_clean
     from source
+
+),
+
+-- each distinct period text parsed once (a few dozen texts for millions of rows) and joined back below, rather
+-- than the replaces and regexes run on every row: spaces out, 2023年1-9月 (year to date) → 2023Q3
+period_texts as (
+
+    select distinct period_text from source_periods
+
+),
+
+period_cleaned as (
+
+    select
+        period_text,
+        {{ hqd.normalise_minus("replace(coalesce(period_text, ''), ' ', '')") }} as period_clean
+    from period_texts
+
+),
+
+period_compacted as (
+
+    select
+        period_text,
+        coalesce({{ hqd.cumulative_period("period_clean") }}, {{ hqd.compact_period("period_clean") }})
+            as period_compact
+    from period_cleaned
+
+),
+
+-- a blank period cell (null) finds no row here and parses to null, as '' does
+periods as (
+
+    select
+        period_text,
+        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
+        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 3) }} as integer) as period_quarter
+    from period_compacted
 
 ),
 
@@ -31,9 +75,7 @@ prepared as (
             or {{ hqd.regexp_full_match(
                 "replace(replace(value_clean, ' ', ''), '%', '')", '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?'
             ) }}
-        ) as has_valid_grouping,
-        coalesce({{ hqd.cumulative_period("period_clean") }}, {{ hqd.compact_period("period_clean") }})
-            as period_compact
+        ) as has_valid_grouping
     from cleaned
 
 ),
@@ -61,10 +103,14 @@ flagged as (
 
     select
         classified.*,
-        missing_value_markers.marker_text is not null as is_missing_value
+        missing_value_markers.marker_text is not null as is_missing_value,
+        periods.period_year,
+        periods.period_quarter
     from classified
     left join missing_value_markers
         on classified.value_clean = missing_value_markers.marker_text
+    left join periods
+        on classified.period_text = periods.period_text
 
 ),
 
@@ -101,8 +147,8 @@ renamed as (
         -- null when it is not a number, or a number too large for the measure type (never an error)
         case when is_value_numeric then {{ hqd.safe_to_measure("value_digits") }} end as value_number,
 
-        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 1) }} as integer) as period_year,
-        cast({{ hqd.regexp_group("period_compact", '^([0-9]{4})(Q?([1-4]))?$', 3) }} as integer) as period_quarter,
+        period_year,
+        period_quarter,
 
         region_code_raw,
         region_name_raw,
