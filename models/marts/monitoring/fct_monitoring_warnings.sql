@@ -9,8 +9,6 @@
     matched by lineage, so a run crosses a recode at a year boundary as it does in a full build -#}
 {%- set carry_in = is_incremental() %}
 {%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}
-{%- set carried_quarters = "case when warning_island = " ~ range_start
-    ~ " and carried_is_warning then carried_warning_quarters else 0 end" if carry_in else "0" %}
 with
 
 lineage as (
@@ -193,12 +191,11 @@ levelled as (
 
 ),
 
-runs as (
+stepped as (
 
     select
         levelled.*,
         {% if carry_in -%}
-            carried.is_warning as carried_is_warning,
             carried.consecutive_warning_quarters as carried_warning_quarters,
             carried.warning_since_period_code as carried_warning_since,
         {% endif -%}
@@ -208,12 +205,7 @@ runs as (
         ){% if carry_in %}, carried.is_warning{% endif %}) as was_warning_last_quarter,
         coalesce(lag(levelled.quarter_sequence) over (
             partition by levelled.lineage_code, levelled.indicator_code order by levelled.quarter_sequence
-        ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence,
-        -- consecutive warned quarters form an island of constant (sequence - row number)
-        levelled.quarter_sequence - row_number() over (
-            partition by levelled.lineage_code, levelled.indicator_code, levelled.warning_level <> 'none'
-            order by levelled.quarter_sequence
-        ) as warning_island
+        ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence
     from levelled
     {% if carry_in -%}
         left join carried
@@ -221,6 +213,37 @@ runs as (
                 levelled.lineage_code = carried.lineage_code
                 and levelled.indicator_code = carried.indicator_code
     {% endif %}
+
+),
+
+run_starts as (
+
+    select
+        *,
+        -- a warned quarter starts a run unless the quarter right before it (the carried-in one included) was warned
+        is_warning and not (
+            coalesce(was_warning_last_quarter, false) and previous_quarter_sequence = quarter_sequence - 1
+        ) as is_run_start
+    from stepped
+
+),
+
+runs as (
+
+    select
+        *,
+        -- the latest start up to a quarter is where its run began: the same partition and order as the lag
+        -- above, where islands of (sequence - row number) took two more sorts of every row (make bench)
+        max(case when is_run_start then quarter_sequence end) over (
+            partition by lineage_code, indicator_code order by quarter_sequence
+            rows between unbounded preceding and current row
+        ) as run_start_sequence,
+        -- period codes (<year>Q<quarter>) sort as their quarters do
+        max(case when is_run_start then period_code end) over (
+            partition by lineage_code, indicator_code order by quarter_sequence
+            rows between unbounded preceding and current row
+        ) as run_start_period_code
+    from run_starts
 
 ),
 
@@ -248,24 +271,21 @@ final as (
         cast(shortfall_pct as {{ hqd.type_measure() }}) as shortfall_pct,
         warning_level,
         is_warning,
+        -- a run is consecutive quarters, so its length is the distance from its first quarter; a run with no
+        -- start in the rebuilt years continues the carried-in one from its first quarter
         cast(case
-            when is_warning
-                then row_number() over (
-                        partition by lineage_code, indicator_code, is_warning, warning_island
-                        order by quarter_sequence
-                    ) + {{ carried_quarters }}
-            else 0
+            when not is_warning then 0
+            {% if carry_in -%}
+                when run_start_sequence is null
+                    then carried_warning_quarters + quarter_sequence - {{ range_start }}
+            {% endif -%}
+            else quarter_sequence - run_start_sequence + 1
         end as integer) as consecutive_warning_quarters,
         case
             {% if carry_in -%}
-                when is_warning and warning_island = {{ range_start }} and carried_is_warning
-                    then carried_warning_since
+                when is_warning and run_start_sequence is null then carried_warning_since
             {% endif -%}
-            when is_warning
-                then first_value(period_code) over (
-                        partition by lineage_code, indicator_code, is_warning, warning_island
-                        order by quarter_sequence
-                    )
+            when is_warning then run_start_period_code
         end as warning_since_period_code,
         is_evaluated
         and not is_warning
