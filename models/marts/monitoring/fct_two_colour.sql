@@ -46,34 +46,17 @@ assessed_values as (
 
 ),
 
--- the class average per period as one grouped aggregate joined back: a window over every value would sort the
--- whole input (make bench, issue 14); the average is the same sum over the same values
-class_averages as (
-
-    select
-        period_code,
-        level,
-        class_code,
-        indicator_code,
-        avg(indicator_value) as class_average_value
-    from assessed_values
-    group by period_code, level, class_code, indicator_code
-
-),
-
 compared as (
 
     select
         assessed_values.*,
-        class_averages.class_average_value,
+        avg(assessed_values.indicator_value) over (
+            partition by
+                assessed_values.period_code, assessed_values.level, assessed_values.class_code,
+                assessed_values.indicator_code
+        ) as class_average_value,
         previous_year.previous_year_value as last_year_value
     from assessed_values
-    inner join class_averages
-        on
-            assessed_values.period_code = class_averages.period_code
-            and assessed_values.level = class_averages.level
-            and assessed_values.class_code = class_averages.class_code
-            and assessed_values.indicator_code = class_averages.indicator_code
     left join previous_year
         on
             assessed_values.region_code = previous_year.region_code
