@@ -9,8 +9,8 @@
     matched by lineage, so a run crosses a recode at a year boundary as it does in a full build -#}
 {%- set carry_in = is_incremental() %}
 {%- set range_start = 4 * hqd.rebuild_from_year() if carry_in else 0 %}
-{%- set carried_quarters = "case when warning_island = " ~ range_start
-    ~ " and carried_is_warning then carried_warning_quarters else 0 end" if carry_in else "0" %}
+{#- quarter_sequence = 4 * year + quarter, so a run's first year is (sequence - 1) / 4 rounded down -#}
+{%- set run_start_year = "cast(floor(" ~ hqd.divide("run_start_sequence - 1", "4") ~ ") as integer)" %}
 with
 
 lineage as (
@@ -193,87 +193,136 @@ levelled as (
 
 ),
 
-runs as (
+-- the runs of warnings need one sort order (lineage, indicator, quarter); they are computed on these few
+-- columns and joined back by the grid's key, so the sorts never carry the wide rows (make bench, issue 14)
+warning_flags as (
 
     select
-        levelled.*,
+        region_code,
+        lineage_code,
+        indicator_code,
+        quarter_sequence,
+        warning_level <> 'none' as is_warning
+    from levelled
+
+),
+
+stepped as (
+
+    select
+        warning_flags.*,
         {% if carry_in -%}
-            carried.is_warning as carried_is_warning,
             carried.consecutive_warning_quarters as carried_warning_quarters,
             carried.warning_since_period_code as carried_warning_since,
         {% endif -%}
-        levelled.warning_level <> 'none' as is_warning,
-        coalesce(lag(levelled.warning_level <> 'none') over (
-            partition by levelled.lineage_code, levelled.indicator_code order by levelled.quarter_sequence
+        coalesce(lag(warning_flags.is_warning) over (
+            partition by warning_flags.lineage_code, warning_flags.indicator_code
+            order by warning_flags.quarter_sequence
         ){% if carry_in %}, carried.is_warning{% endif %}) as was_warning_last_quarter,
-        coalesce(lag(levelled.quarter_sequence) over (
-            partition by levelled.lineage_code, levelled.indicator_code order by levelled.quarter_sequence
-        ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence,
-        -- consecutive warned quarters form an island of constant (sequence - row number)
-        levelled.quarter_sequence - row_number() over (
-            partition by levelled.lineage_code, levelled.indicator_code, levelled.warning_level <> 'none'
-            order by levelled.quarter_sequence
-        ) as warning_island
-    from levelled
+        coalesce(lag(warning_flags.quarter_sequence) over (
+            partition by warning_flags.lineage_code, warning_flags.indicator_code
+            order by warning_flags.quarter_sequence
+        ){% if carry_in %}, carried.quarter_sequence{% endif %}) as previous_quarter_sequence
+    from warning_flags
     {% if carry_in -%}
         left join carried
             on
-                levelled.lineage_code = carried.lineage_code
-                and levelled.indicator_code = carried.indicator_code
+                warning_flags.lineage_code = carried.lineage_code
+                and warning_flags.indicator_code = carried.indicator_code
     {% endif %}
+
+),
+
+run_starts as (
+
+    select
+        *,
+        -- a warned quarter starts a run unless the quarter right before it (the carried-in one included) was warned
+        is_warning and not (
+            coalesce(was_warning_last_quarter, false) and previous_quarter_sequence = quarter_sequence - 1
+        ) as is_run_start
+    from stepped
+
+),
+
+runs as (
+
+    select
+        *,
+        -- the latest start up to a quarter is where its run began (the same partition and order as the lag)
+        max(case when is_run_start then quarter_sequence end) over (
+            partition by lineage_code, indicator_code order by quarter_sequence
+            rows between unbounded preceding and current row
+        ) as run_start_sequence
+    from run_starts
+
+),
+
+run_lengths as (
+
+    select
+        region_code,
+        indicator_code,
+        quarter_sequence,
+        is_warning,
+        -- a run is consecutive quarters, so its length is the distance from its first quarter; a run with no
+        -- start in the rebuilt years continues the carried-in one from their first quarter
+        case
+            when not is_warning then 0
+            {% if carry_in -%}
+                when run_start_sequence is null then carried_warning_quarters + quarter_sequence - {{ range_start }}
+            {% endif -%}
+            else quarter_sequence - run_start_sequence + 1
+        end as consecutive_warning_quarters,
+        case
+            {% if carry_in -%}
+                when is_warning and run_start_sequence is null then carried_warning_since
+            {% endif -%}
+            when is_warning then {{ hqd.period_code(run_start_year, 'run_start_sequence - 4 * ' ~ run_start_year) }}
+        end as warning_since_period_code,
+        not is_warning
+        and coalesce(was_warning_last_quarter, false)
+        and previous_quarter_sequence = quarter_sequence - 1 as follows_a_warning
+    from runs
 
 ),
 
 final as (
 
     select
-        {{ hqd.composite_key(['period_code', 'region_code', 'indicator_code']) }} as monitoring_key,
-        period_code,
-        assessment_year,
-        quarter,
-        quarter = 2 as is_half_year_evaluation,
-        region_code,
-        level,
-        class_code,
-        indicator_code,
-        direction,
-        accumulation,
-        cast(ytd_value as {{ hqd.type_measure() }}) as ytd_value,
-        ytd_value is null as is_value_missing,
-        target_kind,
-        cast(target_value as {{ hqd.type_measure() }}) as target_value,
-        cast(previous_year_value as {{ hqd.type_measure() }}) as previous_year_value,
-        cast(annual_target as {{ hqd.type_measure() }}) as annual_target,
-        cast(pro_rata_target as {{ hqd.type_measure() }}) as pro_rata_target,
-        cast(shortfall_pct as {{ hqd.type_measure() }}) as shortfall_pct,
-        warning_level,
-        is_warning,
-        cast(case
-            when is_warning
-                then row_number() over (
-                        partition by lineage_code, indicator_code, is_warning, warning_island
-                        order by quarter_sequence
-                    ) + {{ carried_quarters }}
-            else 0
-        end as integer) as consecutive_warning_quarters,
-        case
-            {% if carry_in -%}
-                when is_warning and warning_island = {{ range_start }} and carried_is_warning
-                    then carried_warning_since
-            {% endif -%}
-            when is_warning
-                then first_value(period_code) over (
-                        partition by lineage_code, indicator_code, is_warning, warning_island
-                        order by quarter_sequence
-                    )
-        end as warning_since_period_code,
-        is_evaluated
-        and not is_warning
-        and coalesce(was_warning_last_quarter, false)
-        and previous_quarter_sequence = quarter_sequence - 1 as is_cleared,
+        {{ hqd.composite_key(['levelled.period_code', 'levelled.region_code', 'levelled.indicator_code']) }}
+            as monitoring_key,
+        levelled.period_code,
+        levelled.assessment_year,
+        levelled.quarter,
+        levelled.quarter = 2 as is_half_year_evaluation,
+        levelled.region_code,
+        levelled.level,
+        levelled.class_code,
+        levelled.indicator_code,
+        levelled.direction,
+        levelled.accumulation,
+        cast(levelled.ytd_value as {{ hqd.type_measure() }}) as ytd_value,
+        levelled.ytd_value is null as is_value_missing,
+        levelled.target_kind,
+        cast(levelled.target_value as {{ hqd.type_measure() }}) as target_value,
+        cast(levelled.previous_year_value as {{ hqd.type_measure() }}) as previous_year_value,
+        cast(levelled.annual_target as {{ hqd.type_measure() }}) as annual_target,
+        cast(levelled.pro_rata_target as {{ hqd.type_measure() }}) as pro_rata_target,
+        cast(levelled.shortfall_pct as {{ hqd.type_measure() }}) as shortfall_pct,
+        levelled.warning_level,
+        run_lengths.is_warning,
+        cast(run_lengths.consecutive_warning_quarters as integer) as consecutive_warning_quarters,
+        run_lengths.warning_since_period_code,
+        levelled.is_evaluated and run_lengths.follows_a_warning as is_cleared,
         -- last, where an incremental run's append_new_columns adds it to an existing table
-        is_evaluated
-    from runs
+        levelled.is_evaluated
+    from levelled
+    inner join run_lengths
+        on
+            levelled.region_code = run_lengths.region_code
+            and levelled.indicator_code = run_lengths.indicator_code
+            and levelled.quarter_sequence = run_lengths.quarter_sequence
 
 )
 
