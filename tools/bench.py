@@ -653,6 +653,9 @@ def main(
 
     console = Console(width=max(160, Console().width))
     if markdown or report:
+        if not (BENCH_DIR / "results.json").is_file():
+            console.print(f"no results yet in {BENCH_DIR / 'results.json'}: run `make bench` (written when it ends)")
+            return 2
         every = json.loads((BENCH_DIR / "results.json").read_text())
         for r in every:  # compared again with the current rules
             if (BENCH_DIR / r["label"].replace("×", "x") / "scores_ours.pkl").is_file():
