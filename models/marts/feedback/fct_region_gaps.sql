@@ -59,47 +59,137 @@ regions as (
 
 ),
 
--- each region beside every other region of its peer group (a class holds at most a few dozen regions)
-pairs as (
+-- the reported values of each peer group (year, level, class, indicator); a missing value is never better.
+-- Everything below is sorted or grouped per peer group, never paired region by region: the national
+-- configuration has about a thousand regions in a class.
+peer_values as (
 
     select
-        region.assessment_year,
-        region.region_code,
-        region.indicator_code,
-        region.direction,
-        other.indicator_value as other_value,
-        -- a missing own value ranks after every reported one
-        case
-            when region.indicator_value is null then other.indicator_value is not null
-            when region.direction = 'lower' then other.indicator_value < region.indicator_value
-            else other.indicator_value > region.indicator_value
-        end as is_other_better
-    from regions as region
-    left join regions as other
+        assessment_year,
+        level,
+        class_code,
+        indicator_code,
+        indicator_value
+    from regions
+    where indicator_value is not null
+
+),
+
+peer_bounds as (
+
+    select
+        assessment_year,
+        level,
+        class_code,
+        indicator_code,
+        max(indicator_value) as highest_value,
+        min(indicator_value) as lowest_value
+    from peer_values
+    group by assessment_year, level, class_code, indicator_code
+
+),
+
+-- how many regions hold the highest and the lowest value, and the values next to them: the best and worst of
+-- the others is the group's own unless the region alone holds it
+peer_extremes as (
+
+    select
+        peer_bounds.assessment_year,
+        peer_bounds.level,
+        peer_bounds.class_code,
+        peer_bounds.indicator_code,
+        peer_bounds.highest_value,
+        peer_bounds.lowest_value,
+        sum(case when peer_values.indicator_value = peer_bounds.highest_value then 1 else 0 end) as highest_count,
+        max(case
+            when peer_values.indicator_value < peer_bounds.highest_value then peer_values.indicator_value
+        end) as second_highest_value,
+        sum(case when peer_values.indicator_value = peer_bounds.lowest_value then 1 else 0 end) as lowest_count,
+        min(case
+            when peer_values.indicator_value > peer_bounds.lowest_value then peer_values.indicator_value
+        end) as second_lowest_value
+    from peer_values
+    inner join peer_bounds
         on
-            region.assessment_year = other.assessment_year
-            and region.level = other.level
-            and region.class_code = other.class_code
-            and region.indicator_code = other.indicator_code
-            and region.region_code <> other.region_code
+            peer_values.assessment_year = peer_bounds.assessment_year
+            and peer_values.level = peer_bounds.level
+            and peer_values.class_code = peer_bounds.class_code
+            and peer_values.indicator_code = peer_bounds.indicator_code
+    group by
+        peer_bounds.assessment_year,
+        peer_bounds.level,
+        peer_bounds.class_code,
+        peer_bounds.indicator_code,
+        peer_bounds.highest_value,
+        peer_bounds.lowest_value
+
+),
+
+-- each distinct value with its neighbours: the nearest better value is the next distinct one
+value_neighbours as (
+
+    select
+        assessment_year,
+        level,
+        class_code,
+        indicator_code,
+        indicator_value,
+        lead(indicator_value) over (
+            partition by assessment_year, level, class_code, indicator_code order by indicator_value
+        ) as next_higher_value,
+        lag(indicator_value) over (
+            partition by assessment_year, level, class_code, indicator_code order by indicator_value
+        ) as next_lower_value
+    from (
+        select distinct
+            assessment_year,
+            level,
+            class_code,
+            indicator_code,
+            indicator_value
+        from peer_values
+    ) as distinct_values
 
 ),
 
 others as (
 
     select
-        assessment_year,
-        region_code,
-        indicator_code,
-        case when direction = 'lower' then min(other_value) else max(other_value) end as others_best_value,
-        case when direction = 'lower' then max(other_value) else min(other_value) end as others_worst_value,
-        -- the nearest better value: the worst of those strictly better than the region's own
+        regions.assessment_year,
+        regions.region_code,
+        regions.indicator_code,
         case
-            when direction = 'lower' then max(case when is_other_better then other_value end)
-            else min(case when is_other_better then other_value end)
+            when regions.indicator_value = peer_extremes.highest_value and peer_extremes.highest_count = 1
+                then peer_extremes.second_highest_value
+            else peer_extremes.highest_value
+        end as others_highest_value,
+        case
+            when regions.indicator_value = peer_extremes.lowest_value and peer_extremes.lowest_count = 1
+                then peer_extremes.second_lowest_value
+            else peer_extremes.lowest_value
+        end as others_lowest_value,
+        -- the nearest better value: the worst of those strictly better than the region's own (a missing own
+        -- value ranks after every reported one, so then it is the worst reported value)
+        case
+            when regions.indicator_value is null and regions.direction = 'lower' then peer_extremes.highest_value
+            when regions.indicator_value is null then peer_extremes.lowest_value
+            when regions.direction = 'lower' then value_neighbours.next_lower_value
+            else value_neighbours.next_higher_value
         end as next_rank_value
-    from pairs
-    group by assessment_year, region_code, indicator_code, direction
+    from regions
+    left join peer_extremes
+        on
+            regions.assessment_year = peer_extremes.assessment_year
+            and regions.level = peer_extremes.level
+            and regions.class_code = peer_extremes.class_code
+            and regions.indicator_code = peer_extremes.indicator_code
+    left join value_neighbours
+        on
+            regions.assessment_year = value_neighbours.assessment_year
+            and regions.level = value_neighbours.level
+            and regions.class_code = value_neighbours.class_code
+            and regions.indicator_code = value_neighbours.indicator_code
+            and regions.indicator_value = value_neighbours.indicator_value
 
 ),
 
@@ -107,8 +197,12 @@ with_others as (
 
     select
         regions.*,
-        others.others_best_value,
-        others.others_worst_value,
+        case
+            when regions.direction = 'lower' then others.others_lowest_value else others.others_highest_value
+        end as others_best_value,
+        case
+            when regions.direction = 'lower' then others.others_highest_value else others.others_lowest_value
+        end as others_worst_value,
         others.next_rank_value
     from regions
     inner join others
@@ -149,28 +243,69 @@ candidates as (
 
 ),
 
--- the rank a candidate value would have: 1 + the other regions with a strictly better value
+-- the rank a candidate value would have: 1 + the other regions with a strictly better value. The reported values
+-- and the candidates are sorted together, better first: the regions at or before a candidate, less those equal
+-- to it, are the strictly better ones; the region's own value is then taken out when it is one of them.
+sorted_values as (
+
+    select
+        assessment_year,
+        level,
+        class_code,
+        indicator_code,
+        cast(null as {{ api.Column.translate_type('string') }}) as region_code,
+        cast(null as {{ api.Column.translate_type('string') }}) as candidate_code,
+        case when direction = 'lower' then indicator_value else -indicator_value end as better_first_value,
+        1 as is_reported_value,
+        cast(0 as integer) as own_is_better
+    from regions
+    where indicator_value is not null
+
+    union all
+
+    select
+        assessment_year,
+        level,
+        class_code,
+        indicator_code,
+        region_code,
+        candidate_code,
+        case when direction = 'lower' then candidate_value else -candidate_value end as better_first_value,
+        0 as is_reported_value,
+        case
+            when direction = 'lower' and indicator_value < candidate_value then 1
+            when direction <> 'lower' and indicator_value > candidate_value then 1
+            else 0
+        end as own_is_better
+    from candidates
+
+),
+
+counted_values as (
+
+    select
+        *,
+        -- the default frame (range up to the current row) takes in the values equal to it
+        sum(is_reported_value) over (
+            partition by assessment_year, level, class_code, indicator_code order by better_first_value
+        ) as reported_at_or_before,
+        sum(is_reported_value) over (
+            partition by assessment_year, level, class_code, indicator_code, better_first_value
+        ) as reported_equal
+    from sorted_values
+
+),
+
 candidate_ranks as (
 
     select
-        candidate.assessment_year,
-        candidate.region_code,
-        candidate.indicator_code,
-        candidate.candidate_code,
-        1 + sum(case
-            when candidate.direction = 'lower' and other.indicator_value < candidate.candidate_value then 1
-            when candidate.direction <> 'lower' and other.indicator_value > candidate.candidate_value then 1
-            else 0
-        end) as candidate_rank
-    from candidates as candidate
-    inner join regions as other
-        on
-            candidate.assessment_year = other.assessment_year
-            and candidate.level = other.level
-            and candidate.class_code = other.class_code
-            and candidate.indicator_code = other.indicator_code
-            and candidate.region_code <> other.region_code
-    group by candidate.assessment_year, candidate.region_code, candidate.indicator_code, candidate.candidate_code
+        assessment_year,
+        region_code,
+        indicator_code,
+        candidate_code,
+        1 + reported_at_or_before - reported_equal - own_is_better as candidate_rank
+    from counted_values
+    where is_reported_value = 0
 
 ),
 
