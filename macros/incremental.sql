@@ -5,7 +5,9 @@
     fingerprint of every model's and seed's checksum. On the next build each incremental model recomputes
       * by load:  the rows of loads after that watermark (validation, rejections, file quality), or
       * by year:  every assessment year from the earliest year those loads touch onwards (a year's scores,
-                  monitoring and two-colour rows depend on that year and the ones before it, never after),
+                  monitoring and two-colour rows depend on that year and the ones before it, never after);
+                  the scoring path (config rebuilt_on='annual_values') counts annual rows only, since it
+                  reads no quarter,
     and replaces them (delete+insert on load_seq, assessment year or file). A model that failed or was not
     selected keeps its old watermark and catches up next time; a changed model or seed (new fingerprint), a
     missing state row or --full-refresh recomputes everything. On Spark the models are plain tables.
@@ -50,20 +52,39 @@
 {%- endmacro %}
 
 {#- The first assessment year this model must recompute: the earliest year of a row landed after its watermark
-    (10000 when nothing new landed, 0 when everything is recomputed). -#}
+    (10000 when nothing new landed, 0 when everything is recomputed). A model configured with
+    rebuilt_on='annual_values' (the scoring path: it reads annual values only) counts only annual rows, so a
+    quarter's files leave it untouched. -#}
 {% macro rebuild_from_year() -%}
     {%- if not execute or not is_incremental() -%}{{ return(0) }}{%- endif -%}
-    {{ return(hqd.first_year_landed_after(hqd.built_through_load_seq())) }}
+    {{ return(hqd.first_year_landed_after(hqd.built_through_load_seq(), config.get('rebuilt_on'))) }}
 {%- endmacro %}
 
-{#- The earliest period year among raw rows after a load_seq (10000 when none; 0 for a watermark of 0). -#}
-{% macro first_year_landed_after(through) -%}
+{#- The year, and for a quarter its number, of a raw row's period text, parsed as staging parses it. -#}
+{% macro raw_period_part(part) -%}
+    {{ hqd.regexp_group(hqd.period_compact(hqd.period_clean('period_text')), '^([0-9]{4})(Q?([1-4]))?$', part) }}
+{%- endmacro %}
+
+{#- The earliest period year among raw rows after a load_seq (10000 when none; 0 for a watermark of 0), of annual
+    rows only when rebuilt_on is 'annual_values'. -#}
+{% macro first_year_landed_after(through, rebuilt_on=none) -%}
     {%- if through == 0 -%}{{ return(0) }}{%- endif -%}
-    {%- set raw = api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='submissions') -%}
-    {%- set year = hqd.regexp_group(hqd.compact_period('period_text'), '^([0-9]{4})(Q?([1-4]))?$', 1) -%}
-    {%- set rows = run_query(
-        "select min(cast(" ~ year ~ " as integer)) from " ~ raw ~ " where load_seq > " ~ through
-    ).rows -%}
+    {{ return(hqd.first_year_query_result(
+        "select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from " ~ hqd.raw_submissions_relation()
+        ~ " where load_seq > " ~ through ~ hqd.annual_rows_condition(rebuilt_on)
+    )) }}
+{%- endmacro %}
+
+{% macro raw_submissions_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='submissions')) }}
+{%- endmacro %}
+
+{% macro annual_rows_condition(rebuilt_on) -%}
+    {%- if rebuilt_on == 'annual_values' -%}{{ ' and ' ~ hqd.raw_period_part(3) ~ ' is null' }}{%- endif -%}
+{%- endmacro %}
+
+{% macro first_year_query_result(sql) -%}
+    {%- set rows = run_query(sql).rows -%}
     {{ return(10000 if rows[0][0] is none else rows[0][0] | int) }}
 {%- endmacro %}
 
@@ -174,13 +195,12 @@
     {%- set state = hqd.build_state_relation() -%}
     {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return('') }}{%- endif -%}
     {#- one round trip per test: the watermark (as load_seq_watermark) and the first year landed after it -#}
-    {%- set raw = api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='submissions') -%}
-    {%- set year = hqd.regexp_group(hqd.compact_period('period_text'), '^([0-9]{4})(Q?([1-4]))?$', 1) -%}
     {%- set rows = run_query(
         "with watermark as (select max(load_seq_through) as through from " ~ state
         ~ " where model_id = '" ~ node_id ~ "' and fingerprint = '" ~ hqd.build_fingerprint() ~ "')"
-        ~ " select watermark.through, (select min(cast(" ~ year ~ " as integer)) from " ~ raw
-        ~ " where load_seq > watermark.through) from watermark"
+        ~ " select watermark.through, (select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from "
+        ~ hqd.raw_submissions_relation() ~ " where load_seq > watermark.through"
+        ~ hqd.annual_rows_condition(graph.nodes[node_id].config.get('rebuilt_on')) ~ ") from watermark"
     ).rows -%}
     {%- if rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return('') }}{%- endif -%}
     {{ return('assessment_year >= ' ~ (10000 if rows[0][1] is none else rows[0][1] | int)) }}

@@ -30,3 +30,14 @@
         when '12' then {{ hqd.regexp_group(expr, pattern, 1) }}
     end
 {%- endmacro %}
+
+{#- A period cell as 'YYYY' or 'YYYYQn' (any other text as compact_period leaves it), in two steps (spaces and
+    dashes, then the patterns): staging parses every period so, and the incremental build finds the years new loads
+    touch with the same expressions (macros/incremental.sql). -#}
+{% macro period_clean(expr) -%}
+    {{ hqd.normalise_minus("replace(coalesce(" ~ expr ~ ", ''), ' ', '')") }}
+{%- endmacro %}
+
+{% macro period_compact(clean_expr) -%}
+    coalesce({{ hqd.cumulative_period(clean_expr) }}, {{ hqd.compact_period(clean_expr) }})
+{%- endmacro %}

@@ -2,7 +2,7 @@
 -- within its peer group (same year, level and class). A region with no usable value scores 0, ranks last and
 -- is flagged; nothing is imputed. The efficacy base and span and the rank step come with the year's rules
 -- (scoring_parameters through int_indicator_rules_by_year). How a value scores: macros/scoring.sql.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
 with
 
 grid as (

@@ -1,7 +1,7 @@
 -- 条线: per year, region and lead department (牵头部门), the indicators it answers for, their weight, the
 -- points scored, the score rate, and its rank among the same department of the other regions in the class
 -- ("市发改委 6 indicators, 19 points, scored 16.8, first in class Ⅱ"). Equal scores share the better rank.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
 with
 
 scores as (

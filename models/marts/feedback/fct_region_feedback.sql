@@ -4,7 +4,7 @@
 -- biggest losses of points). The region's counts of first places and top-2 places ride along.
 -- Equal losses are treated alike (the methodology's one tie rule: equal values share the better rank), so
 -- every indicator that loses as many points as the third-biggest loss is a weakness, never one by its code.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
 with
 
 scores as (

@@ -10,7 +10,7 @@
 -- places to the region, never to the other). A goal no set of improvements reaches (or a vetoed region's
 -- first tier and advanced list) is listed with all its improvements and is_goal_reachable false, so that it
 -- stays visible and the region sees how far even all of them fall short.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year') }}
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
 with
 
 gaps as (

@@ -12,6 +12,7 @@
 {{ config(
     materialized=hqd.incremental_materialization(),
     unique_key='assessment_year',
+    rebuilt_on='annual_values',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ hqd.years_to_rebuild() }}{% endif %}"
 ) }}
 with

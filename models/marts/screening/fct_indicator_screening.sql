@@ -13,6 +13,8 @@ scores as (
         level,
         indicator_code,
         dimension_code,
+        region_code,
+        indicator_value,
         cast(indicator_value as {{ hqd.type_double() }}) as x
     from {{ ref('fct_indicator_scores') }}
 
@@ -39,14 +41,17 @@ counts as (
         dimension_code,
         count(*) as regions_assessed,
         count(x) as values_reported,
-        avg(x) as mean_value
+        -- the exact decimal mean: the same whatever order the rows are read in
+        cast(avg(indicator_value) as {{ hqd.type_double() }}) as mean_value
     from scores
     group by assessment_year, level, indicator_code, dimension_code
 
 ),
 
--- central moments about the mean: sums of the 2nd, 3rd and 4th powers of the deviations
-moments as (
+-- central moments about the mean: sums of the 2nd, 3rd and 4th powers of the deviations. Floating-point sums
+-- depend on the order they add up in, and a full and an incremental build store the scores in different orders:
+-- summed as running sums in region order (the last row holds the total), they come out the same every build.
+deviations as (
 
     select
         counts.assessment_year,
@@ -56,19 +61,51 @@ moments as (
         counts.regions_assessed,
         counts.values_reported,
         counts.mean_value,
-        cast(counts.values_reported as {{ hqd.type_double() }}) as n,
-        sum(power(scores.x - counts.mean_value, 2)) as m2,
-        sum(power(scores.x - counts.mean_value, 3)) as m3,
-        sum(power(scores.x - counts.mean_value, 4)) as m4
+        scores.region_code,
+        scores.x - counts.mean_value as deviation
     from counts
     left join scores
         on counts.assessment_year = scores.assessment_year
             and counts.level = scores.level
             and counts.indicator_code = scores.indicator_code
             and scores.x is not null
-    group by
-        counts.assessment_year, counts.level, counts.indicator_code, counts.dimension_code,
-        counts.regions_assessed, counts.values_reported, counts.mean_value
+
+),
+
+running_moments as (
+
+    select
+        *,
+        sum(power(deviation, 2)) over ordered_rows as m2,
+        sum(power(deviation, 3)) over ordered_rows as m3,
+        sum(power(deviation, 4)) over ordered_rows as m4,
+        row_number() over (
+            partition by assessment_year, level, indicator_code order by region_code desc
+        ) as rows_after
+    from deviations
+    window ordered_rows as (
+        partition by assessment_year, level, indicator_code order by region_code
+        rows between unbounded preceding and current row
+    )
+
+),
+
+moments as (
+
+    select
+        assessment_year,
+        level,
+        indicator_code,
+        dimension_code,
+        regions_assessed,
+        values_reported,
+        mean_value,
+        cast(values_reported as {{ hqd.type_double() }}) as n,
+        m2,
+        m3,
+        m4
+    from running_moments
+    where rows_after = 1
 
 ),
 

@@ -38,7 +38,7 @@ period_cleaned as (
 
     select
         period_text,
-        {{ hqd.normalise_minus("replace(coalesce(period_text, ''), ' ', '')") }} as period_clean
+        {{ hqd.period_clean("period_text") }} as period_clean
     from period_texts
 
 ),
@@ -47,8 +47,7 @@ period_compacted as (
 
     select
         period_text,
-        coalesce({{ hqd.cumulative_period("period_clean") }}, {{ hqd.compact_period("period_clean") }})
-            as period_compact
+        {{ hqd.period_compact("period_clean") }} as period_compact
     from period_cleaned
 
 ),
