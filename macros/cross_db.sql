@@ -148,3 +148,16 @@
 {% macro spark__hex_to_bigint(expr) -%}
     cast(conv({{ expr }}, 16, 10) as bigint)
 {%- endmacro %}
+
+{#- PostgreSQL estimates a chain of CTEs at a few rows and then joins them in nested loops, which turns a model that
+    sorts and groups whole peer groups quadratic (fct_region_gaps: minutes instead of seconds on the sample). Such a
+    model turns nested loops off for its own transaction; other engines need nothing. -#}
+{% macro avoid_nested_loops() -%}
+    {{ return(adapter.dispatch('avoid_nested_loops', 'hqd')()) }}
+{%- endmacro %}
+
+{% macro default__avoid_nested_loops() -%}{%- endmacro %}
+
+{% macro postgres__avoid_nested_loops() -%}
+    set local enable_nestloop = off
+{%- endmacro %}

@@ -7,7 +7,12 @@
 -- can rise (rank method: each may drop one place; efficacy with class bounds: the best / worst bound moves
 -- against them; target methods: unchanged), so the gains here are points the region would at least have
 -- gained against the others, and fct_region_gap_plans may add them up.
-{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    unique_key='assessment_year',
+    rebuilt_on='annual_values',
+    pre_hook="{{ hqd.avoid_nested_loops() }}"
+) }}
 with
 
 scores as (
