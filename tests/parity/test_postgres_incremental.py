@@ -52,8 +52,11 @@ def test_incremental_build_on_postgres_equals_a_full_build(
     second_run = jobs.run_job(on_postgres, job_name="engine_build_job")
     second = jobs.dbt_result(second_run, on_postgres)
     assert second.success, [f.message[:300] for f in second.failures] or second.error
-    compiled = jobs.dbt_target(second_run, on_postgres) / "compiled" / "hqd" / "models" / "marts" / "assessment"
-    assert "assessment_year >= 2024" in (compiled / "fct_indicator_scores.sql").read_text(encoding="utf-8")
+    compiled = jobs.dbt_target(second_run, on_postgres) / "compiled" / "hqd" / "models" / "marts"
+    # a quarter's files: the quarter's marts rebuild 2024, the scoring path (annual values only) nothing
+    assert "assessment_year >= 2024" in (compiled / "monitoring" / "fct_two_colour.sql").read_text(encoding="utf-8")
+    scores = (compiled / "assessment" / "fct_indicator_scores.sql").read_text(encoding="utf-8")
+    assert "assessment_year >= 10000" in scores
 
     # DuckDB, first build there: a full one (the main job, its checks and publication included)
     settings = jobs.overrides(tmp_path, warehouse=tmp_path / "landing_store.duckdb", landing=landing)
