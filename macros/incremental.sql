@@ -154,8 +154,9 @@
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- set rebuilt = hqd.rebuilt_years_condition() -%}
+    {#- a `where` alone is passed on exactly as dbt does (Spark reads `where (x)) alias` as a column alias list) -#}
+    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')' if rebuilt else where) -%}{%- endif -%}
     {%- if rebuilt -%}{%- do conditions.append(rebuilt) -%}{%- endif -%}
     {%- if conditions -%}
         {{ return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and ')) ~ ') dbt_subquery') }}
