@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from hqd import quality_sql
+from hqd import quality_scope, quality_sql
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +49,9 @@ ASSET_PATTERN = re.compile(r"^(raw|staging|intermediate|marts)/[a-z][a-z0-9_]*$"
 # the keys ExpectationSuite(**suite) accepts that the files use; anything else is a typo
 SUITE_KEYS = {"name", "notes", "meta", "expectations"}
 REQUIRED_META_KEYS = {"asset", "query", "severity"}
-OPTIONAL_META_KEYS = {"key_columns"}
+OPTIONAL_META_KEYS = {"key_columns", "partition"}
+# table-level rules that mean the same on a slice of a partitioned suite as on the whole (hqd/quality_scope.py)
+SLICE_SAFE_TABLE_TYPES = {"expect_table_columns_to_match_set", "expect_table_row_count_to_be_between"}
 EXPECTATION_KEYS = {"type", "kwargs", "meta", "notes"}
 
 DATASOURCE_NAME = "hqd_warehouse"
@@ -87,6 +89,8 @@ class SuiteOutcome:
     severity: str = "blocking"  # the suite's default
     error: str | None = None  # the query could not run; no GE result then
     seconds: float = 0.0
+    scope: quality_scope.Scope = quality_scope.WHOLE  # the rows validated: all, or a slice (hqd/quality_scope.py)
+    unchanged: bool = False  # the slice had no rows: nothing was rebuilt since the suite last passed
     # the GE validation result and the suite file, for data docs; left out of repr and comparisons
     result: Any = field(default=None, repr=False, compare=False)
     suite: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -109,6 +113,7 @@ class SuiteOutcome:
             "failed_blocking": sum(o.severity == "blocking" for o in failed),
             "failed_warning": sum(o.severity == "warning" for o in failed),
             "rows_validated": self.rows_validated,
+            "scope": self.scope.description,
             "seconds": round(self.seconds, 3),
             "failed_expectations": "\n".join(o.describe() for o in failed) or "none",
             "error": self.error or "",
@@ -157,6 +162,8 @@ def _check_suite(path: Path, data: Any) -> dict[str, Any]:
     keys = meta.get("key_columns", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise fail("meta.key_columns must be a list of column names")
+    if "partition" in meta:
+        _check_partition(meta["partition"], data.get("expectations"), fail)
 
     expectations = data.get("expectations")
     if not isinstance(expectations, list) or not expectations:
@@ -182,6 +189,26 @@ def _check_suite(path: Path, data: Any) -> dict[str, Any]:
     checked = json.loads(json.dumps(data))  # a deep copy the caller may change freely
     checked["meta"]["query"] = _query_text(query)
     return checked
+
+
+def _check_partition(partition: Any, expectations: Any, fail: Any) -> None:
+    kinds = sorted(quality_scope.PARTITION_KINDS)
+    if not isinstance(partition, dict) or partition.get("by") not in quality_scope.PARTITION_KINDS:
+        raise fail(f"meta.partition must be an object with by one of {kinds}")
+    unknown = set(partition) - {"by", "annual_only"}
+    if unknown:
+        raise fail(f"meta.partition: unknown key(s) {sorted(unknown)}")
+    if "annual_only" in partition and (partition["by"] != "year" or not isinstance(partition["annual_only"], bool)):
+        raise fail("meta.partition.annual_only is true or false, and only for by: year")
+    for expectation in expectations if isinstance(expectations, list) else []:
+        kind = expectation.get("type", "") if isinstance(expectation, dict) else ""
+        if not kind.startswith("expect_table_"):
+            continue
+        # a slice of a table that passed keeps its row count above any minimum, never below; a maximum or any
+        # other table rule would need every row
+        kwargs = expectation.get("kwargs") or {}
+        if kind not in SLICE_SAFE_TABLE_TYPES or kwargs.get("max_value") is not None:
+            raise fail(f"{kind} with {kwargs} needs every row: a partitioned suite cannot have it")
 
 
 def _gx_suite(path: Path, suite: dict[str, Any]) -> ExpectationSuite:
@@ -515,15 +542,48 @@ def _validate(
     context: AbstractDataContext | None,
     run_id: RunIdentifier,
     engine: str = "duckdb",
+    scope: quality_scope.Scope = quality_scope.WHOLE,
 ) -> SuiteOutcome:
     """`duckdb` computes the metrics in the database (any scale); `pandas` lets GE validate the query's whole
     result as a DataFrame (the reference the SQL is tested against; it needs the result in memory). A suite with
-    an expectation type that has no SQL here goes to pandas."""
+    an expectation type that has no SQL here goes to pandas. A slice (`scope`) validates the suite's query
+    restricted to its rows; a slice without rows is reported unchanged and not validated."""
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r} is not one of {list(ENGINES)}")
+    started = time.perf_counter()
+    if not scope.is_whole:
+        suite = {**suite, "meta": {**suite["meta"], "query": scope.sliced_query(suite["meta"]["query"])}}
+        try:
+            has_rows = con.execute(f"select exists (select 1 from ({suite['meta']['query']}) as q)").fetchone()
+        except duckdb.Error as exc:
+            return _query_failed(suite, exc, started)
+        if not (has_rows and has_rows[0]):
+            return _unchanged(suite, scope, started)
     if engine == "duckdb" and quality_sql.supported(suite["expectations"]):
-        return _validate_in_database(con, path, suite, run_id)
-    return _validate_frame(con, path, suite, context or _gx_context(), run_id)
+        outcome = _validate_in_database(con, path, suite, run_id)
+    else:
+        outcome = _validate_frame(con, path, suite, context or _gx_context(), run_id)
+    outcome.scope = scope
+    return outcome
+
+
+def _unchanged(suite: dict[str, Any], scope: quality_scope.Scope, started: float) -> SuiteOutcome:
+    meta = suite["meta"]
+    return SuiteOutcome(
+        suite["name"],
+        meta["asset"],
+        success=True,
+        blocking_failed=False,
+        evaluated=0,
+        failed=0,
+        rows_validated=0,
+        outcomes=[],
+        severity=meta["severity"],
+        seconds=time.perf_counter() - started,
+        scope=scope,
+        unchanged=True,
+        suite=suite,
+    )
 
 
 def run_suite(
@@ -533,15 +593,17 @@ def run_suite(
     directory: Path = EXPECTATIONS_DIR,
     context: AbstractDataContext | None = None,
     engine: str = "duckdb",
+    scope: quality_scope.Scope = quality_scope.WHOLE,
 ) -> SuiteOutcome:
     """Run one suite on the warehouse: its metrics computed by DuckDB (or, engine="pandas", by GE on the
-    query's result as a DataFrame), the result a GE validation result either way."""
+    query's result as a DataFrame), the result a GE validation result either way; on all rows of its query or
+    on the slice `scope` names (quality_scope.plan)."""
     suites = load_suites(directory)
     if suite_name not in suites:
         raise KeyError(f"no suite {suite_name!r} in {directory} (have {', '.join(suites)})")
     with _connection(con_or_path) as con:
         path = Path(directory) / f"{suite_name}.json"
-        return _validate(con, path, suites[suite_name], context, _new_run_id(), engine)
+        return _validate(con, path, suites[suite_name], context, _new_run_id(), engine, scope)
 
 
 def run_all(
@@ -611,6 +673,8 @@ def suite_record(outcome: SuiteOutcome) -> dict[str, Any]:
         "evaluated": outcome.evaluated,
         "failed": outcome.failed,
         "rows_validated": outcome.rows_validated,
+        "scope": outcome.scope.record(),
+        "unchanged": outcome.unchanged,
         "seconds": round(outcome.seconds, 3),
         "error": outcome.error,
         "validation": outcome.result.to_json_dict() if outcome.result is not None else None,

@@ -5,7 +5,8 @@ its asset with the results as metadata, writes the outcomes (with each suite's G
 publication step, and writes the quality page of the run (every suite, offline: hqd.docs.quality_page) to
 <quality_dir>/quality.html. A suite with any blocking expectation is a blocking check: its failure stops
 everything downstream, publication included; a failure of warning expectations only is reported with WARN
-severity.
+severity. A partitioned suite reads only the loads or years rebuilt since it last passed in full
+(hqd/quality_scope.py); a full-refresh run reads everything.
 
 Great Expectations' own Data Docs are not built by the job: they fetch their styles and scripts from public CDNs
 and are blank on a closed network; `hqd quality` still writes them for whoever has a network.
@@ -25,7 +26,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from hqd import quality, warehouse
+from hqd import quality, quality_scope, warehouse
 from hqd.docs import quality_page
 from orchestration.partitions import period_code
 from orchestration.resources import HqdSettings, RunLock
@@ -85,7 +86,12 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
     # one connection for every suite; same configuration as any dbt-duckdb connection in this process
     con = warehouse.connect(settings)
     try:
-        outcomes = [quality.run_suite(con, name) for name in names]
+        # what changed since each suite last passed; a full refresh rebuilt everything, so everything is read
+        scopes = quality_scope.plan(con, {n: SUITES[n] for n in names}, whole=_is_full_refresh(context))
+        outcomes = [quality.run_suite(con, name, scope=scopes[name]) for name in names]
+        quality_scope.record_passed(
+            con, {o.suite_name: (SUITES[o.suite_name], scopes[o.suite_name]) for o in outcomes if o.success}
+        )
     finally:
         con.close()
     path = outcomes_path(settings.quality_dir, context.run.run_id)
@@ -125,6 +131,13 @@ def _run_selected(context: AssetCheckExecutionContext, hqd: HqdSettings, specs: 
         run_id=context.run.run_id,
         period=_period(context),
     )
+
+
+def _is_full_refresh(context: AssetCheckExecutionContext) -> bool:
+    """The run's dbt build rebuilds every incremental model (the job's `full_refresh` config, `hqd run
+    --full-refresh`)."""
+    dbt_config = (context.run.run_config.get("ops") or {}).get("hqd_dbt_assets", {}).get("config") or {}
+    return bool(dbt_config.get("full_refresh", False))
 
 
 def _period(context: AssetCheckExecutionContext) -> str:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from hqd import quality
+from hqd import quality, quality_scope
 
 PAGE_NAME = "quality.html"
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the office's time, as the report pack prints it
@@ -64,6 +64,7 @@ STATUS_LABELS = {
     "blocking": "未通过：阻止发布",
     "error": "查询失败",
     "not_run": "本次未运行",
+    "unchanged": "未变：上次已通过",
 }
 PARAMS_HIDDEN = {"batch_id", "result_format", "column", "column_A", "column_B", "column_list"}
 SET_ITEMS_SHOWN = 12
@@ -106,6 +107,7 @@ class SuiteView:
     seconds: float | None
     error: str
     expectations: list[ExpectationView]
+    scope: str = "全部行"  # the rows validated: all, or the slice rebuilt since the suite last passed
 
     @property
     def status_label(self) -> str:
@@ -256,6 +258,18 @@ def _as_record(item: quality.SuiteOutcome | Mapping[str, Any]) -> Mapping[str, A
     return item.get("result", item)
 
 
+def scope_text(scope: Mapping[str, Any] | None) -> str:
+    """The rows a suite read, for people (hqd/quality_scope.py): all, new loads, or the years rebuilt."""
+    if not scope or not scope.get("condition"):
+        return "全部行"
+    after = scope.get("after_load_seq")
+    if scope.get("from_year") is None:
+        return f"增量：第 {after} 批之后落地的行（此前各批已校验通过）"
+    if scope["from_year"] >= quality_scope.NOTHING_LANDED_YEAR:
+        return f"增量：第 {after} 批之后没有落地涉及本对象的数据"
+    return f"增量：{scope['from_year']} 年及以后（第 {after} 批之后落地的数据所涉年份；更早年份已校验通过）"
+
+
 def suite_view(suite: Mapping[str, Any], record: Mapping[str, Any] | None) -> SuiteView:
     """One suite as the page shows it; `record` is its hqd.quality.suite_record, None if it did not run."""
     meta = suite["meta"]
@@ -278,6 +292,20 @@ def suite_view(suite: Mapping[str, Any], record: Mapping[str, Any] | None) -> Su
             seconds=None,
             error="",
             expectations=[],
+        )
+    scope = scope_text(record.get("scope"))
+    if record.get("unchanged"):  # a slice without rows: nothing rebuilt since the suite last passed
+        return SuiteView(
+            **common,
+            status="unchanged",
+            blocks=False,
+            evaluated=0,
+            failed=0,
+            rows_validated=0,
+            seconds=record.get("seconds"),
+            error="",
+            expectations=[],
+            scope=scope,
         )
     validation = record.get("validation")
     if validation is None:  # the query failed: no GE result
@@ -306,6 +334,7 @@ def suite_view(suite: Mapping[str, Any], record: Mapping[str, Any] | None) -> Su
         seconds=record.get("seconds"),
         error="",
         expectations=expectations,
+        scope=scope,
     )
 
 
