@@ -9,8 +9,11 @@ exactly what the last successful check of a suite saw. A suite whose file declar
     {"by": "year", "annual_only": true}     one that reads annual values only (dbt's rebuilt_on='annual_values'):
                                             the first year of annual rows landed since
 
-reads only that slice once it has passed in full: the warehouse keeps, per suite, the last load_seq of a check in
-which every expectation passed (`main.hqd_quality_state`, beside dbt's build state). It reads everything again when
+reads only that slice once it has passed in full: the warehouse keeps, per suite, the last load its rows reflected
+in a check in which every expectation passed (`main.hqd_quality_state`, beside dbt's build state). A mart's rows
+reflect the loads its own dbt build state records (a model whose build failed keeps its old watermark there, so
+the gate never claims loads the mart has not taken in); raw rows and views reflect every landed load. It reads
+everything again when
 
   * it never passed here, or the state table is not there (a new or replaced warehouse);
   * its suite file changed since (its fingerprint), or dbt's model and seed definitions did (the build
@@ -144,9 +147,7 @@ def _first_year_landed_after(con: duckdb.DuckDBPyConnection, watermark: int, ann
     return NOTHING_LANDED_YEAR if row is None or row[0] is None else int(row[0])
 
 
-def plan(
-    con: duckdb.DuckDBPyConnection, suites: dict[str, dict[str, Any]], *, whole: bool = False
-) -> dict[str, Scope]:
+def plan(con: duckdb.DuckDBPyConnection, suites: dict[str, dict[str, Any]], *, whole: bool = False) -> dict[str, Scope]:
     """Each named suite's scope for this run (see the module docstring)."""
     last_load = _last_load(con)
     builds = _builds(con)
