@@ -19,6 +19,7 @@ from tests.support import jobs
 from tools import sample_data
 
 LATE = ("2024/2024Q4/", "_更正.csv")
+Builds = tuple[Path, Path, Path, int, dict[str, Path]]
 # statistics summed in floating point, whose last digits follow the order rows are read in (a full build and an
 # incremental one store a mart's rows in different orders): compared to 1e-9, the rest of the row exactly
 FLOAT_STATISTICS = {
@@ -42,7 +43,9 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, int]:
+def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    """(incremental warehouse, its full-refresh copy, the incremental run's dbt target, files of the first run,
+    the quality records of the incremental and the full-refresh runs)"""
     root = tmp_path_factory.mktemp("incremental")
     landing, held_back = root / "landing", root / "held_back"
     sample_data.generate_sample(landing, years=[2022, 2023, 2024])  # three years keep it quick
@@ -70,11 +73,15 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     full_settings = jobs.overrides(root / "full", warehouse=full, landing=landing)
     rebuilt = jobs.run_job(full_settings, full_refresh=True)
     assert rebuilt.success, jobs.dbt_result(rebuilt, full_settings).failures
-    return warehouse, full, jobs.dbt_target(second, settings), first_files
+    records = {
+        "incremental": root / "quality" / "runs" / f"{second.run_id}.json",
+        "full_refresh": root / "full" / "quality" / "runs" / f"{rebuilt.run_id}.json",
+    }
+    return warehouse, full, jobs.dbt_target(second, settings), first_files, records
 
 
-def test_incremental_build_equals_full_rebuild(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
-    warehouse, full, _, _ = incremental_and_full
+def test_incremental_build_equals_full_rebuild(incremental_and_full: Builds) -> None:
+    warehouse, full, *_ = incremental_and_full
     # dbt-duckdb may still hold both files open in this process: one connection each, same configuration
     mine, theirs = duckdb.connect(str(warehouse)), duckdb.connect(str(full))
     compared = 0
@@ -104,11 +111,11 @@ def test_incremental_build_equals_full_rebuild(incremental_and_full: tuple[Path,
 
 
 def test_incremental_build_recomputed_only_the_touched_years(
-    incremental_and_full: tuple[Path, Path, Path, int],
+    incremental_and_full: Builds,
 ) -> None:
     """The correction touches 2023 and the new quarter 2024: the year models recompute 2023 onwards only, the
     load models only the 14 new files."""
-    _, _, target, first_files = incremental_and_full
+    _, _, target, first_files, _ = incremental_and_full
     run = target / "compiled" / "hqd" / "models"
     scores = (run / "marts" / "assessment" / "fct_indicator_scores.sql").read_text(encoding="utf-8")
     assert "assessment_year >= 2023" in scores
@@ -118,10 +125,10 @@ def test_incremental_build_recomputed_only_the_touched_years(
     assert f"load_seq > {first_files}" in validated  # the files of the first build, not one more
 
 
-def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
+def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full: Builds) -> None:
     """The data tests of a model rebuilt by year, and of a view over one, read the years this build rebuilt
     (macros/incremental.sql, get_where_subquery); those of a model rebuilt by load or whole read everything."""
-    _, _, target, _ = incremental_and_full
+    _, _, target, *_ = incremental_and_full
     tests = target / "compiled" / "hqd" / "models" / "marts"
     key = tests / "assessment" / "_assessment__models.yml" / "unique_fct_indicator_scores_indicator_score_key.sql"
     assert '"fct_indicator_scores" where assessment_year >= 2023) dbt_subquery' in key.read_text(encoding="utf-8")
@@ -148,7 +155,7 @@ def _releases(publish_dir: Path) -> list[dict]:
 
 
 def test_incremental_publication_rewrote_only_the_touched_years(
-    incremental_and_full: tuple[Path, Path, Path, int],
+    incremental_and_full: Builds,
 ) -> None:
     """After the correction (2023) and the new quarter (2024), the second release links every 2022 file and every
     unchanged file of the first release (same inode and bytes), writes the changed ones, and reads exactly as the
@@ -193,7 +200,53 @@ def test_incremental_publication_rewrote_only_the_touched_years(
         con.close()
 
 
-def test_full_refresh_publication_writes_everything(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
+def _suite_records(path: Path) -> dict[str, dict]:
+    """A run's quality outcomes (the check steps' record) by suite name."""
+    return {r["result"]["suite"]: r["result"] for r in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def _count(warehouse: Path, sql: str) -> int:
+    con = duckdb.connect(str(warehouse))
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_incremental_checks_read_only_what_changed(incremental_and_full: Builds) -> None:
+    """The gate of the incremental run validates the 14 new files' raw and staged rows and the years they rebuilt
+    (the 2023 correction: 2023 onwards); the full refresh validates everything again."""
+    warehouse, full, _, first_files, records = incremental_and_full
+    incremental = _suite_records(records["incremental"])
+    # the sample's scores miss values in its configured years without data (a warning): a suite that failed
+    # anything is read whole until it passes; every other suite passed
+    scores = incremental["marts__fct_indicator_scores"]
+    assert scores["scope"]["condition"] is None and not scores["success"] and not scores["blocking_failed"]
+    assert all(r["success"] for name, r in incremental.items() if name != "marts__fct_indicator_scores")
+    staged = incremental["staging__stg_landing__submissions"]
+    assert staged["scope"]["condition"] == f"load_seq > {first_files}"
+    assert staged["rows_validated"] == _count(
+        warehouse, f"select count(*) from raw.submissions where load_seq > {first_files}"
+    )
+    for suite, mart in [
+        ("marts__fct_two_colour", "fct_two_colour"),
+        ("marts__fct_region_feedback", "fct_region_feedback"),
+        ("marts__fct_monitoring_warnings__regions", "fct_monitoring_warnings"),
+    ]:
+        assert incremental[suite]["scope"]["condition"] == "assessment_year >= 2023", suite
+        expected = _count(warehouse, f"select count(*) from marts.{mart} where assessment_year >= 2023")
+        everything = _count(warehouse, f"select count(*) from marts.{mart}")
+        assert 0 < incremental[suite]["rows_validated"] == expected < everything, suite
+    # a suite without a partition reads everything every time
+    assert incremental["marts__fct_region_assessment"]["scope"]["condition"] is None
+    full_refresh = _suite_records(records["full_refresh"])
+    assert all(r["scope"]["condition"] is None and not r["blocking_failed"] for r in full_refresh.values())
+    assert full_refresh["marts__fct_two_colour"]["rows_validated"] == _count(
+        full, "select count(*) from marts.fct_two_colour"
+    )
+
+
+def test_full_refresh_publication_writes_everything(incremental_and_full: Builds) -> None:
     full = incremental_and_full[1]
     publish_dir = full.parent / "full" / "published"
     *copied, rebuilt = _releases(publish_dir)
@@ -207,7 +260,7 @@ def test_full_refresh_publication_writes_everything(incremental_and_full: tuple[
     }
 
 
-def test_a_quarter_alone_leaves_the_scoring_path_untouched(incremental_and_full: tuple[Path, Path, Path, int]) -> None:
+def test_a_quarter_alone_leaves_the_scoring_path_untouched(incremental_and_full: Builds) -> None:
     """Runs last: one more load on the incremental warehouse, a 2024Q3 correction whose period cells read
     `2024年1-9月` (year-to-date, as statistics bureaus write it). The quarter's models rebuild 2024; the scoring
     path (rebuilt_on='annual_values') reads no quarter and rebuilds nothing; the cumulative period text is found
@@ -254,3 +307,10 @@ def test_a_quarter_alone_leaves_the_scoring_path_untouched(incremental_and_full:
         con.close()
     # the year-to-date text reached the marts as 2024Q3 and is now the current value of its key
     assert current == (first[5], "2024/2024Q3/320100_南京市_2024Q3_累计更正.csv")
+    # the gate: the one new row, the quarter's year in the quarter's marts, nothing in the scoring path's
+    checked = _suite_records(root / "quality" / "runs" / f"{third.run_id}.json")
+    assert checked["staging__stg_landing__submissions"]["rows_validated"] == 1
+    assert checked["marts__fct_two_colour"]["scope"]["condition"] == "assessment_year >= 2024"
+    for suite in ("marts__fct_region_feedback", "marts__fct_region_gaps", "marts__fct_rank_robustness"):
+        assert checked[suite]["unchanged"] and checked[suite]["rows_validated"] == 0, suite
+    assert not any(r["blocking_failed"] for r in checked.values())

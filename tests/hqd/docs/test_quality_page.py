@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from hqd import quality
+from hqd import quality, quality_scope
 from hqd.docs import dbt_docs, quality_page
 
 # five landed rows: two without a region (rows 2 and 4 of a.csv), one share of 135 (b.xlsx, Sheet1, row 7)
@@ -222,3 +222,28 @@ def test_the_generation_time_is_beijing_time(outcomes):
     utc_midnight = datetime.datetime(2025, 3, 15, 0, 30, tzinfo=datetime.UTC)
     view = quality_page.page_view(outcomes, suites={}, generated_at=utc_midnight)
     assert view.generated_at == "2025-03-15 08:30 北京时间"
+
+
+def test_a_slice_shows_its_scope_and_an_empty_slice_shows_unchanged(tmp_path: Path, suites_dir: Path):
+    """What the incremental gate validated (hqd/quality_scope.py) is on the page: rows 3, 4 and 7 of the five (one
+    of them without a region), and a suite whose slice is empty is unchanged, not passed, failed or missing."""
+    con = duckdb.connect(str(tmp_path / "tiny.duckdb"))
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.tiny (file_name varchar, sheet_name varchar, row_number integer, column_number integer,"
+        " region_code varchar, share double)"
+    )
+    con.executemany("insert into raw.tiny values (?, ?, ?, ?, ?, ?)", ROWS)
+    later = quality_scope.Scope(condition="row_number >= 3", description="later rows", watermark=2)
+    nothing = quality_scope.Scope(condition="row_number > 100", description="no rows", watermark=7)
+    try:
+        sliced = quality.run_suite(con, "raw__tiny", directory=suites_dir, scope=later)
+        unchanged = quality.run_suite(con, "marts__tiny_ok", directory=suites_dir, scope=nothing)
+    finally:
+        con.close()
+    assert sliced.rows_validated == 3 and not unchanged.evaluated and unchanged.success
+    text, page = _write(tmp_path, [sliced, unchanged], suites_dir)
+    assert [r["data-unexpected-count"] for r in page.expectations["raw__tiny"]] == ["", "1", "1"]
+    assert "增量：第 2 批之后落地的行" in text
+    assert page.suites["marts__tiny_ok"]["data-status"] == "unchanged"
+    assert "本次不重复校验" in text and "发布门禁：通过" not in text  # raw__tiny still blocks
