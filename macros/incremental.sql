@@ -56,23 +56,31 @@
     rebuilt_on='annual_values' (the scoring path: it reads annual values only) counts only annual rows, so a
     quarter's files leave it untouched. -#}
 {% macro rebuild_from_year() -%}
-    {%- if not execute or not is_incremental() -%}{{ return(0) }}{%- endif -%}
-    {{ return(hqd.first_year_landed_after(hqd.built_through_load_seq(), config.get('rebuilt_on'))) }}
+    {%- if not execute or not is_incremental() or hqd.scenario_code() -%}{{ return(0) }}{%- endif -%}
+    {{ return(hqd.year_rebuild_state(model.unique_id, config.get('rebuilt_on'))[1]) }}
+{%- endmacro %}
+
+{#- [watermark, first year] of a model rebuilt by year, in one query: the load_seq its build state holds (0 when
+    there is none or the definitions changed since: then the first year is 0 too, everything is recomputed) and
+    the earliest period year of raw rows landed after it (10000 when none), of annual rows only for
+    rebuilt_on='annual_values'. Its model's build and its tests (rebuilt_years_condition) both read it. -#}
+{% macro year_rebuild_state(node_id, rebuilt_on) -%}
+    {%- set state = hqd.build_state_relation() -%}
+    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return([0, 0]) }}{%- endif -%}
+    {%- set rows = run_query(
+        "with watermark as (select max(load_seq_through) as through from " ~ state
+        ~ " where model_id = '" ~ node_id ~ "' and fingerprint = '" ~ hqd.build_fingerprint() ~ "')"
+        ~ " select watermark.through, (select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from "
+        ~ hqd.raw_submissions_relation() ~ " where load_seq > watermark.through"
+        ~ hqd.annual_rows_condition(rebuilt_on) ~ ") from watermark"
+    ).rows -%}
+    {%- if rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return([0, 0]) }}{%- endif -%}
+    {{ return([rows[0][0] | int, 10000 if rows[0][1] is none else rows[0][1] | int]) }}
 {%- endmacro %}
 
 {#- The year, and for a quarter its number, of a raw row's period text, parsed as staging parses it. -#}
 {% macro raw_period_part(part) -%}
     {{ hqd.regexp_group(hqd.period_compact(hqd.period_clean('period_text')), '^([0-9]{4})(Q?([1-4]))?$', part) }}
-{%- endmacro %}
-
-{#- The earliest period year among raw rows after a load_seq (10000 when none; 0 for a watermark of 0), of annual
-    rows only when rebuilt_on is 'annual_values'. -#}
-{% macro first_year_landed_after(through, rebuilt_on=none) -%}
-    {%- if through == 0 -%}{{ return(0) }}{%- endif -%}
-    {{ return(hqd.first_year_query_result(
-        "select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from " ~ hqd.raw_submissions_relation()
-        ~ " where load_seq > " ~ through ~ hqd.annual_rows_condition(rebuilt_on)
-    )) }}
 {%- endmacro %}
 
 {% macro raw_submissions_relation() -%}
@@ -81,11 +89,6 @@
 
 {% macro annual_rows_condition(rebuilt_on) -%}
     {%- if rebuilt_on == 'annual_values' -%}{{ ' and ' ~ hqd.raw_period_part(3) ~ ' is null' }}{%- endif -%}
-{%- endmacro %}
-
-{% macro first_year_query_result(sql) -%}
-    {%- set rows = run_query(sql).rows -%}
-    {{ return(10000 if rows[0][0] is none else rows[0][0] | int) }}
 {%- endmacro %}
 
 {#- `where`-clause conditions for the rows an incremental run recomputes (true on a full build). -#}
@@ -193,16 +196,7 @@
     {%- if tested is none -%}{{ return('') }}{%- endif -%}
     {%- set node_id = hqd.year_rebuilt_model_behind(tested) -%}
     {%- if not node_id -%}{{ return('') }}{%- endif -%}
-    {%- set state = hqd.build_state_relation() -%}
-    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return('') }}{%- endif -%}
-    {#- one round trip per test: the watermark (as load_seq_watermark) and the first year landed after it -#}
-    {%- set rows = run_query(
-        "with watermark as (select max(load_seq_through) as through from " ~ state
-        ~ " where model_id = '" ~ node_id ~ "' and fingerprint = '" ~ hqd.build_fingerprint() ~ "')"
-        ~ " select watermark.through, (select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from "
-        ~ hqd.raw_submissions_relation() ~ " where load_seq > watermark.through"
-        ~ hqd.annual_rows_condition(graph.nodes[node_id].config.get('rebuilt_on')) ~ ") from watermark"
-    ).rows -%}
-    {%- if rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return('') }}{%- endif -%}
-    {{ return('assessment_year >= ' ~ (10000 if rows[0][1] is none else rows[0][1] | int)) }}
+    {%- set rebuilt = hqd.year_rebuild_state(node_id, graph.nodes[node_id].config.get('rebuilt_on')) -%}
+    {%- if rebuilt[0] == 0 -%}{{ return('') }}{%- endif -%}
+    {{ return('assessment_year >= ' ~ rebuilt[1]) }}
 {%- endmacro %}
