@@ -217,6 +217,9 @@ def _child_ours(out: Path) -> dict[str, Any]:
         ]
         record["suites"] = len(checks)
         record["suites_failed"] = sorted(c.check_name for c in checks if not c.passed)
+        # what the gate read: all rows, or only the loads and years rebuilt since each suite last passed
+        record["rows_validated"] = sum(int(c.metadata["rows_validated"].value) for c in checks)
+        record["suites_sliced"] = sum(c.metadata["scope"].value != "whole" for c in checks)
         materialised = job_run.result.asset_materializations_for_node("raw_submissions")
         for m in materialised:
             if m.asset_key.path == ["raw", "submissions"]:
