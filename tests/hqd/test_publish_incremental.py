@@ -245,6 +245,24 @@ def test_a_current_release_changed_on_disk_is_not_copied(warehouse: Path, tmp_pa
     assert_release_equals_warehouse(second, warehouse)
 
 
+def test_a_released_file_is_copied_only_if_its_bytes_are_the_released_ones(tmp_path: Path):
+    """The base release's DuckDB file is copied by the kernel while a thread hashes it: the copy is byte for byte,
+    a file whose sha256 is not the released one leaves no copy, an unreadable one raises."""
+    data = os.urandom(2 * publish_module.COPY_CHUNK_BYTES + 12345)  # more than one chunk, a short last one
+    source = tmp_path / "released.duckdb"
+    source.write_bytes(data)
+    copy = tmp_path / "copy.duckdb"
+    assert publish_module._copy_verified(source, copy, hashlib.sha256(data).hexdigest()) is True
+    assert copy.read_bytes() == data
+    assert copy.stat().st_mode & 0o777 == 0o644  # patched next, made read-only before the switch
+    tampered = tmp_path / "tampered.duckdb"
+    assert publish_module._copy_verified(source, tampered, hashlib.sha256(data[:-1]).hexdigest()) is False
+    assert not tampered.exists()
+    with pytest.raises(FileNotFoundError):
+        publish_module._copy_verified(tmp_path / "gone.duckdb", tmp_path / "never.duckdb", "0" * 64)
+    assert not (tmp_path / "never.duckdb").exists()
+
+
 def test_a_release_of_the_previous_manifest_version_is_not_reused(warehouse: Path, tmp_path: Path):
     publish_dir = tmp_path / "pub"
     first = publish(warehouse, publish_dir, "run1")
