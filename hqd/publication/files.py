@@ -55,6 +55,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent import futures
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,7 +203,6 @@ def publish_marts(
         con.execute(f"set memory_limit = {_quote_literal(memory_limit)}")
     try:
         tables = _mart_tables(con, warehouse)
-        plans = [_plan_mart(con, table, docs) for table in tables]
         base = None if full_refresh else _reusable_base(publish_dir)
         now = datetime.now(UTC)
         name = f"{now:%Y%m%dT%H%M%S%f}-{run_id}"
@@ -212,8 +212,13 @@ def publish_marts(
         tmp = releases / f"{TMP_PREFIX}{name}"
         tmp.mkdir()
         renamed = False
+        copying = None
         try:
-            marts, views, written, stats = _copy_marts(con, plans, tmp, docs, base, name)
+            # the current release's DuckDB file is copied (the kernel's copy and a hashing thread, off the GIL)
+            # while DuckDB fingerprints the marts: at national scale a 3 GB file beside 54 M rows hashed
+            copying = _start_copy_of_base(base, tmp / DUCKDB_FILE)
+            plans = [_plan_mart(con, table, docs) for table in tables]
+            marts, views, written, stats = _copy_marts(con, plans, tmp, docs, base, name, copying)
             manifest = {
                 "manifest_version": MANIFEST_VERSION,
                 "release": name,
@@ -248,6 +253,8 @@ def publish_marts(
             _fsync(releases)
             _switch_current(publish_dir, name)
         except BaseException:
+            if copying is not None:
+                futures.wait([copying])  # nothing may still write into the folder removed here
             shutil.rmtree(tmp, ignore_errors=True)
             if renamed and _current_release_name(publish_dir) != name:
                 shutil.rmtree(final, ignore_errors=True)
@@ -422,6 +429,18 @@ def _parts_predicate(plan: _MartPlan, keys: Sequence[str]) -> str:
     return " or ".join(terms) or "false"
 
 
+def _start_copy_of_base(base: Publication | None, target: Path) -> futures.Future[bool] | None:
+    """Start copying the base release's DuckDB file to `target` in a thread (see _copy_verified); None if there is
+    no base, or its file is missing or of another DuckDB version (then the release is built from the warehouse)."""
+    if base is None or base.manifest.get("duckdb_version") != duckdb.__version__ or not base.duckdb_path.is_file():
+        return None
+    executor = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hqd-publish-copy")
+    try:
+        return executor.submit(_copy_verified, base.duckdb_path, target, base.manifest["duckdb_sha256"])
+    finally:
+        executor.shutdown(wait=False)
+
+
 def _copy_verified(source: Path, target: Path, expected_sha256: str) -> bool:
     """Byte copy of a released file, checked against its released sha256: False (and no target) if it is not what
     was released. The kernel copies (shutil.copyfile: sendfile, no pass through Python) while a thread hashes the
@@ -461,10 +480,12 @@ def _copy_marts(
     descriptions: dict[tuple[str, str], RelationDocs],
     base: Publication | None,
     release_name: str,
+    copying: futures.Future[bool] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[Path], dict[str, Any]]:
     """Copy each mart into <release>/hqd_marts.duckdb and <release>/parquet/, recreate the views of VIEW_SCHEMAS
     over them, comment everything; return the manifest entries of the marts and of the views, the files written
-    (not reused) and what was reused. With a `base` release, unchanged parts are taken from it."""
+    (not reused) and what was reused. With a `base` release, unchanged parts are taken from it; `copying` (see
+    _start_copy_of_base) is the copy of its DuckDB file, the release's starting point if it succeeds."""
     source_name = con.execute("select current_database()").fetchone()[0]
     source_db = _quote_ident(source_name)
     # a unique alias cannot collide with anything the caller's connection already has attached
@@ -475,12 +496,7 @@ def _copy_marts(
     parquet_dir.mkdir()
     database = release / DUCKDB_FILE
     # the DuckDB file starts from the current release's if it is of this DuckDB version and intact
-    from_base = (
-        base is not None
-        and base.manifest.get("duckdb_version") == duckdb.__version__
-        and base.duckdb_path.is_file()
-        and _copy_verified(base.duckdb_path, database, base.manifest["duckdb_sha256"])
-    )
+    from_base = copying is not None and copying.result()
     base_marts = base.manifest["marts"] if base is not None else {}
     marts: dict[str, dict[str, Any]] = {}
     views: dict[str, dict[str, Any]] = {}
@@ -540,7 +556,9 @@ def _copy_marts(
                     con.execute(f"create table {dst} as select * from {src}")
                 stats["rows_copied"] += sum(n for n, _ in plan.parts.values())
             docs = descriptions.get((MARTS_SCHEMA, table), RelationDocs())
-            _comment(con, "table", dst, docs)
+            if not (from_base and table in in_release and same_shape):
+                # a patched table kept the base's comments: its shape, which includes its descriptions, is the same
+                _comment(con, "table", dst, docs)
             _check_counts(con, plan, dst)
             (parquet_dir / table).mkdir()
             parts = []

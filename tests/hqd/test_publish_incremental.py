@@ -298,6 +298,34 @@ def test_an_exception_midway_leaves_the_old_release_current(
     assert_release_equals_warehouse(publish(warehouse, publish_dir, "run3"), warehouse)
 
 
+def test_a_failure_while_the_base_file_is_copied_leaves_nothing_behind(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The current release's DuckDB file is copied in a thread while the marts are fingerprinted: a failure of the
+    fingerprints waits for the copy, then removes the half-made release; the old one stays current and whole."""
+    publish_dir = tmp_path / "pub"
+    first = publish(warehouse, publish_dir, "run1")
+    before = release_state(first.release_dir)
+    started = []
+    real_copy = publish_module._copy_verified
+
+    def copy(*args):
+        started.append(args[1])
+        return real_copy(*args)
+
+    def fingerprints_fail(*args):
+        raise RuntimeError("fingerprints failed")
+
+    monkeypatch.setattr(publish_module, "_copy_verified", copy)
+    monkeypatch.setattr(publish_module, "_plan_mart", fingerprints_fail)
+    with pytest.raises(RuntimeError, match="fingerprints failed"):
+        publish(warehouse, publish_dir, "run2")
+    assert [p.name for p in started] == [publish_module.DUCKDB_FILE]
+    assert current_publication(publish_dir) == first
+    assert os.listdir(publish_dir / "releases") == [first.release_dir.name]
+    assert release_state(first.release_dir) == before
+
+
 KILLED_PUBLICATION = """
 import os, signal, sys
 from pathlib import Path
