@@ -87,6 +87,8 @@ VIEW_SCHEMAS = ("marts_zh",)
 # where `<file>.wal` points in a release: a folder that never exists, so DuckDB can open no WAL to commit into
 WAL_GUARD_TARGET = ".read-only-release/no-wal-here"
 PARQUET_ROWS_PER_BATCH = 100_000
+# threads encoding Parquet beside the one reading DuckDB's batches (the publication's machines have 2 cores or more)
+PARQUET_WRITE_THREADS = 2
 READ_ONLY_MODE = 0o444
 # a .tmp- dir this old cannot belong to a publication still running (one writer process at a time)
 STALE_TMP_SECONDS = 3600
@@ -711,7 +713,9 @@ def _write_parquet(
     """The query's rows as Parquet, one file per part key (`paths`: key → file; the rows of a part go to its file),
     with the descriptions as Arrow metadata (`description` on the schema and on each field: what pyarrow, pandas
     and Spark read back). DuckDB's COPY writes no field metadata, so pyarrow writes, from one scan of the query,
-    batch by batch (memory stays flat at national scale: at most a batch's worth of rows waits per file)."""
+    batch by batch (memory stays flat at national scale: at most a batch's worth of rows waits per file, and one
+    more is being written). The writes run on _OrderedWrites' threads while this one reads and splits the next
+    batch: each file gets the same calls in the same order as from one thread, so the same bytes."""
     reader = con.execute(query).to_arrow_reader(PARQUET_ROWS_PER_BATCH)
     columns = docs.columns or {}
     fields = [
@@ -723,11 +727,13 @@ def _write_parquet(
         metadata["description"] = docs.description
     schema = pa.schema(fields, metadata=metadata)
     writers = {key: pq.ParquetWriter(path, schema) for key, path in paths.items()}
+    writes = _OrderedWrites()
     try:
         if len(writers) == 1:
-            (writer,) = writers.values()
+            ((key, writer),) = writers.items()
             for batch in reader:
-                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                writes.submit(key, writer.write_batch, pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            writes.finish()
             return
         index = schema.get_field_index(partition_column)
         waiting: dict[str, list[pa.RecordBatch]] = {key: [] for key in writers}
@@ -746,14 +752,42 @@ def _write_parquet(
                 waiting_rows[key] += length
                 start += length
                 if waiting_rows[key] >= PARQUET_ROWS_PER_BATCH:
-                    writers[key].write_table(pa.Table.from_batches(waiting[key], schema=schema))
+                    writes.submit(key, writers[key].write_table, pa.Table.from_batches(waiting[key], schema=schema))
                     waiting[key], waiting_rows[key] = [], 0
         for key, batches in waiting.items():
             if batches:
-                writers[key].write_table(pa.Table.from_batches(batches, schema=schema))
+                writes.submit(key, writers[key].write_table, pa.Table.from_batches(batches, schema=schema))
+        writes.finish()
     finally:
+        writes.abandon()  # no write may still run when its file is closed
         for writer in writers.values():
             writer.close()
+
+
+class _OrderedWrites:
+    """Parquet writes on a small thread pool (pyarrow encodes and compresses with the GIL released): the calls for
+    one file run one at a time and in the order submitted, so a file is written exactly as from one thread; a
+    submit waits for that file's previous call (at most one call per file in flight: memory stays bounded)."""
+
+    def __init__(self, threads: int = PARQUET_WRITE_THREADS) -> None:
+        self._pool = futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hqd-parquet")
+        self._last: dict[str, futures.Future[Any]] = {}
+
+    def submit(self, key: str, write: Any, data: Any) -> None:
+        previous = self._last.get(key)
+        if previous is not None:
+            previous.result()  # raises a failed write here
+        self._last[key] = self._pool.submit(write, data)
+
+    def finish(self) -> None:
+        """Wait for every write; the first failure is raised."""
+        for future in list(self._last.values()):
+            future.result()
+
+    def abandon(self) -> None:
+        """Wait for every write to end, failed or not (after an error elsewhere), and stop the threads."""
+        futures.wait(list(self._last.values()))
+        self._pool.shutdown(wait=True)
 
 
 def _switch_current(publish_dir: Path, name: str) -> None:
