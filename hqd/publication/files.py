@@ -26,6 +26,13 @@ is rewritten whole; `full_refresh=True`, another DuckDB version or a current rel
 write everything from the warehouse. The switch, immutability and read-only guard are unchanged: the new release
 is complete in its `.tmp-` folder before `current` moves.
 
+Memory and time at national scale (54.6 M mart rows, a 3 GB DuckDB file, 140 Parquet files): the connection the
+publication opens is capped at HQD_DUCKDB_MEMORY_LIMIT (`memory_limit`), else DuckDB keeps every block it read and
+wrote cached (6.6 GB resident; 3.4 GB with 2500MB); the current release's DuckDB file is copied by the kernel,
+hashed by a thread, while DuckDB fingerprints the marts; Parquet files are encoded on two threads while the next
+batch is read. What remains is DuckDB's own work: the inserts (the full copy's largest part), the fingerprints'
+scan of every row, pyarrow's encoding.
+
 Readers open `<publish_dir>/current/hqd_marts.duckdb` with read_only=True. A release is never modified after
 the switch, only removed later by retention, so a reader that opened an earlier release keeps a valid file.
 A blocked or failed publication leaves `current` and every existing release exactly as they were.
