@@ -349,6 +349,35 @@ def test_given_connection_is_used_and_left_open(warehouse: Path, tmp_path: Path)
         con.close()
 
 
+def test_memory_limit_caps_the_connection_the_publication_opens(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Uncapped, DuckDB kept every block the national publication read and wrote cached: 6.6 GB resident for
+    3 GB of marts. The connection the publication opens gets the configured cap (HQD_DUCKDB_MEMORY_LIMIT, as
+    the job and `hqd publish files` pass it); a caller's connection keeps the cap its owner set."""
+    seen = []
+    real = publish_module._mart_tables
+
+    def spy(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+        seen.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        return real(con, path)
+
+    monkeypatch.setattr(publish_module, "_mart_tables", spy)
+    publish(warehouse, tmp_path / "own", memory_limit="256MiB")
+    con = duckdb.connect(str(warehouse))
+    con.execute("set memory_limit = '300MiB'")
+    try:
+        publish(warehouse, tmp_path / "given", connection=con, memory_limit="256MiB")
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("300.0 MiB",)
+    finally:
+        con.close()
+    monkeypatch.setenv("HQD_DUCKDB_MEMORY_LIMIT", "200MiB")
+    from hqd import cli
+
+    assert cli.main(["publish", "files", "--warehouse", str(warehouse), "--publish-dir", str(tmp_path / "cli")]) == 0
+    assert seen == ["256.0 MiB", "300.0 MiB", "200.0 MiB"]
+
+
 def test_warehouse_without_marts_is_refused(tmp_path: Path):
     empty = tmp_path / "empty.duckdb"
     con = duckdb.connect(str(empty))

@@ -245,6 +245,24 @@ def test_a_current_release_changed_on_disk_is_not_copied(warehouse: Path, tmp_pa
     assert_release_equals_warehouse(second, warehouse)
 
 
+def test_a_released_file_is_copied_only_if_its_bytes_are_the_released_ones(tmp_path: Path):
+    """The base release's DuckDB file is copied by the kernel while a thread hashes it: the copy is byte for byte,
+    a file whose sha256 is not the released one leaves no copy, an unreadable one raises."""
+    data = os.urandom(2 * publish_module.COPY_CHUNK_BYTES + 12345)  # more than one chunk, a short last one
+    source = tmp_path / "released.duckdb"
+    source.write_bytes(data)
+    copy = tmp_path / "copy.duckdb"
+    assert publish_module._copy_verified(source, copy, hashlib.sha256(data).hexdigest()) is True
+    assert copy.read_bytes() == data
+    assert copy.stat().st_mode & 0o777 == 0o644  # patched next, made read-only before the switch
+    tampered = tmp_path / "tampered.duckdb"
+    assert publish_module._copy_verified(source, tampered, hashlib.sha256(data[:-1]).hexdigest()) is False
+    assert not tampered.exists()
+    with pytest.raises(FileNotFoundError):
+        publish_module._copy_verified(tmp_path / "gone.duckdb", tmp_path / "never.duckdb", "0" * 64)
+    assert not (tmp_path / "never.duckdb").exists()
+
+
 def test_a_release_of_the_previous_manifest_version_is_not_reused(warehouse: Path, tmp_path: Path):
     publish_dir = tmp_path / "pub"
     first = publish(warehouse, publish_dir, "run1")
@@ -278,6 +296,34 @@ def test_an_exception_midway_leaves_the_old_release_current(
     assert all(p.stat().st_nlink == 1 for p in first.parquet_dir.rglob("*.parquet"))  # the links went with it
     monkeypatch.undo()
     assert_release_equals_warehouse(publish(warehouse, publish_dir, "run3"), warehouse)
+
+
+def test_a_failure_while_the_base_file_is_copied_leaves_nothing_behind(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The current release's DuckDB file is copied in a thread while the marts are fingerprinted: a failure of the
+    fingerprints waits for the copy, then removes the half-made release; the old one stays current and whole."""
+    publish_dir = tmp_path / "pub"
+    first = publish(warehouse, publish_dir, "run1")
+    before = release_state(first.release_dir)
+    started = []
+    real_copy = publish_module._copy_verified
+
+    def copy(*args):
+        started.append(args[1])
+        return real_copy(*args)
+
+    def fingerprints_fail(*args):
+        raise RuntimeError("fingerprints failed")
+
+    monkeypatch.setattr(publish_module, "_copy_verified", copy)
+    monkeypatch.setattr(publish_module, "_plan_mart", fingerprints_fail)
+    with pytest.raises(RuntimeError, match="fingerprints failed"):
+        publish(warehouse, publish_dir, "run2")
+    assert [p.name for p in started] == [publish_module.DUCKDB_FILE]
+    assert current_publication(publish_dir) == first
+    assert os.listdir(publish_dir / "releases") == [first.release_dir.name]
+    assert release_state(first.release_dir) == before
 
 
 KILLED_PUBLICATION = """

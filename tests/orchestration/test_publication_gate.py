@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from hqd import quality
+from hqd.publication import files as publish_files
 from orchestration import checks
 from orchestration.resources import HqdSettings
 from tests.support import jobs
@@ -66,10 +67,21 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
     assert 'data-suite="marts__fct_region_assessment" data-status="blocking"' in page
     assert re.search(r'data-type="expect_column_max_to_be_between"\s+data-success="false"', page)
 
-    # with the real suites the next run publishes a new release while the reader still holds the old one
+    # with the real suites the next run publishes a new release while the reader still holds the old one; the
+    # publication's own DuckDB connection has the run's memory cap (uncapped it held 6.6 GB at national scale)
     monkeypatch.setattr(checks.quality, "run_suite", real_run_suite)
+    caps = []
+    real_mart_tables = publish_files._mart_tables
+
+    def mart_tables(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+        caps.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        return real_mart_tables(con, warehouse)
+
+    monkeypatch.setattr(publish_files, "_mart_tables", mart_tables)
+    monkeypatch.setenv("HQD_DUCKDB_MEMORY_LIMIT", "1GiB")
     ok = _run(copy_of_built)
     assert ok.success
+    assert caps == ["1.0 GiB"]
     assert (published / "current").readlink() != before_target
     assert reader.execute(count_sql).fetchone()[0] == rows_before
     reader.close()
