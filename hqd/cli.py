@@ -515,7 +515,7 @@ def publish_files(
             keep_releases=settings.releases_kept,
             descriptions=files.descriptions_from_dbt_manifest(manifest) if manifest.exists() else None,
             full_refresh=full_refresh,
-            memory_limit=settings.duckdb_memory_limit,
+            memory_limit=settings.publication_memory_limit,
         )
     except (ValueError, OSError) as exc:
         console.print(f"[red]error[/]: {exc}")

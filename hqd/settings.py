@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # engine
     target: Literal["duckdb", "postgres", "spark"] = Field("duckdb", description="the profiles.yml output dbt uses")
     duckdb_memory_limit: str = Field("", description="DuckDB memory cap, e.g. 2500MB (blank: DuckDB's default)")
+    publish_memory_limit: str = Field(
+        "",
+        description="DuckDB memory cap of the publication's own connection, e.g. 1500MB: it writes Parquet beside "
+        "DuckDB's buffers, so its process needs room above the cap (blank: HQD_DUCKDB_MEMORY_LIMIT)",
+    )
     pg_host: str = "localhost"
     pg_port: int = 5432
     pg_user: str = "hqd"
@@ -125,6 +130,10 @@ class Settings(BaseSettings):
     def dbt_log(self) -> Path:
         """dbt's own log of the latest run on this warehouse."""
         return self.warehouse.parent / "logs" / "dbt_output.log"
+
+    @property
+    def publication_memory_limit(self) -> str:
+        return self.publish_memory_limit or self.duckdb_memory_limit
 
     def dbt_env(self) -> dict[str, str]:
         """The variables profiles.yml and dbt_project.yml read, as this object holds them."""

@@ -59,7 +59,7 @@ def published_marts(context: AssetExecutionContext, hqd: HqdSettings, run_lock: 
             keep_releases=settings.releases_kept,
             descriptions=publish.descriptions_from_dbt_manifest(manifest),
             full_refresh=full_refresh,
-            memory_limit=settings.duckdb_memory_limit,
+            memory_limit=settings.publication_memory_limit,
         )
     except publish.PublicationBlocked as exc:
         raise Failure(str(exc)) from exc

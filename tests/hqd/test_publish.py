@@ -375,7 +375,10 @@ def test_memory_limit_caps_the_connection_the_publication_opens(
     from hqd import cli
 
     assert cli.main(["publish", "files", "--warehouse", str(warehouse), "--publish-dir", str(tmp_path / "cli")]) == 0
-    assert seen == ["256.0 MiB", "300.0 MiB", "200.0 MiB"]
+    # the publication's own cap, when set, wins over the warehouse's
+    monkeypatch.setenv("HQD_PUBLISH_MEMORY_LIMIT", "150MiB")
+    assert cli.main(["publish", "files", "--warehouse", str(warehouse), "--publish-dir", str(tmp_path / "cli2")]) == 0
+    assert seen == ["256.0 MiB", "300.0 MiB", "200.0 MiB", "150.0 MiB"]
 
 
 def test_warehouse_without_marts_is_refused(tmp_path: Path):
