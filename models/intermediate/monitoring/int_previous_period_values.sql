@@ -47,9 +47,6 @@ previous as (
 
     select
         sources.assessment_year,
-        -- the year the value is from (assessment_year - 1) as the values' own column, so that a consumer's filter on
-        -- it reaches the scan of fct_indicator_values (one on assessment_year, the join's year + 1, does not)
-        current_values.assessment_year as previous_assessment_year,
         current_values.quarter,
         sources.region_code,
         current_values.indicator_code,

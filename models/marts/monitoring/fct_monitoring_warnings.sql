@@ -59,7 +59,7 @@ targets as (
 previous_year as (
 
     select * from {{ ref('int_previous_period_values') }}
-    where quarter is null and {{ hqd.years_to_rebuild('previous_assessment_year', offset=1) }}
+    where quarter is null and {{ hqd.years_to_rebuild() }}
 
 ),
 

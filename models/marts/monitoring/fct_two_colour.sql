@@ -13,7 +13,7 @@ assessed as (
 previous_year as (
 
     select * from {{ ref('int_previous_period_values') }}
-    where {{ hqd.years_to_rebuild('previous_assessment_year', offset=1) }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
