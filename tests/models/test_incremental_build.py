@@ -277,12 +277,16 @@ def test_a_quarter_alone_leaves_the_scoring_path_untouched(incremental_and_full:
         "\n".join([header, ",".join(first)]) + "\n", encoding="utf-8"
     )
     scoring = ("fct_indicator_scores", "fct_region_feedback", "fct_region_gaps", "fct_rank_robustness")
+    # the screening marts read the annual scores only: incremental by year on the scoring path (national: 20 s of
+    # a quarter's build when they were tables rebuilt whole)
+    screening = ("fct_indicator_screening", "fct_indicator_correlations", "fct_region_data_availability")
 
     def signatures() -> dict[str, tuple]:
         con = duckdb.connect(str(warehouse))
         try:
             return {
-                t: con.execute(f"select count(*), sum(hash(t)::hugeint) from marts.{t} t").fetchone() for t in scoring
+                t: con.execute(f"select count(*), sum(hash(t)::hugeint) from marts.{t} t").fetchone()
+                for t in (*scoring, *screening)
             }
         finally:
             con.close()
@@ -294,6 +298,8 @@ def test_a_quarter_alone_leaves_the_scoring_path_untouched(incremental_and_full:
     assert signatures() == before
     run = jobs.dbt_target(third, settings) / "compiled" / "hqd" / "models" / "marts"
     assert "assessment_year >= 10000" in (run / "assessment" / "fct_indicator_scores.sql").read_text(encoding="utf-8")
+    for mart in screening:
+        assert "assessment_year >= 10000" in (run / "screening" / f"{mart}.sql").read_text(encoding="utf-8"), mart
     warnings = (run / "monitoring" / "fct_monitoring_warnings.sql").read_text(encoding="utf-8")
     assert "assessment_year >= 2024" in warnings
     con = duckdb.connect(str(warehouse))

@@ -4,6 +4,15 @@
 -- indicator enters negated, COINr's use_directions), and COINr's get_corr_flags flags within a group: collinear
 -- when r > 0.9 (its default cor_thresh, thresh_type "high": possible double counting), and a trade-off when
 -- r < −0.4 (thresh_type "low"; the threshold is this project's, screening_parameters). Flags on unrounded r.
+-- Incremental by year like fct_indicator_scores, whose annual rows are its only input (a quarter's files rebuild
+-- nothing here); the pre-hook first removes every year being recomputed, so a year screening_parameters no longer
+-- covers leaves no stale rows behind.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    unique_key='assessment_year',
+    rebuilt_on='annual_values',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ hqd.years_to_rebuild() }}{% endif %}"
+) }}
 with
 
 scores as (
@@ -17,6 +26,7 @@ scores as (
         cast(indicator_value as {{ hqd.type_double() }})
         * case when direction = 'lower' then -1 else 1 end as oriented_value
     from {{ ref('fct_indicator_scores') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 

@@ -4,6 +4,15 @@
 -- (screening_parameters), with skewness and kurtosis as COINr computes them (e1071 type 2, Excel's SKEW and
 -- KURT: the sample-adjusted G1 and excess G2); null with too few values (3 for skewness, 4 for kurtosis) or none
 -- apart. On the raw values of all regions of the level (the classes share the indicators' units).
+-- Incremental by year like fct_indicator_scores, whose annual rows are its only input (a quarter's files rebuild
+-- nothing here); the pre-hook first removes every year being recomputed, so a year screening_parameters no longer
+-- covers leaves no stale rows behind.
+{{ config(
+    materialized=hqd.incremental_materialization(),
+    unique_key='assessment_year',
+    rebuilt_on='annual_values',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ hqd.years_to_rebuild() }}{% endif %}"
+) }}
 with
 
 scores as (
@@ -17,6 +26,7 @@ scores as (
         indicator_value,
         cast(indicator_value as {{ hqd.type_double() }}) as x
     from {{ ref('fct_indicator_scores') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 

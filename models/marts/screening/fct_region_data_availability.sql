@@ -1,11 +1,14 @@
 -- Screening for analysts (issue 15 item 4), never in the official score: per (year, region) how many of the
 -- indicators its rules assess it on it reported (COINr's data availability). A missing value scores 0 in the
 -- official result; this mart shows where that happened.
+-- Incremental by year like fct_indicator_scores, its only input (a quarter's files rebuild nothing here).
+{{ config(materialized=hqd.incremental_materialization(), unique_key='assessment_year', rebuilt_on='annual_values') }}
 with
 
 scores as (
 
     select * from {{ ref('fct_indicator_scores') }}
+    where {{ hqd.years_to_rebuild() }}
 
 ),
 
