@@ -152,12 +152,14 @@
     year, so a broken row or a duplicate key can only be in the years rebuilt now. In an incremental build its
     generic tests therefore read `assessment_year >= <first year rebuilt>`: one new quarter tests one year, not
     every year again; so do those of a marts_zh view over it. A full build, --full-refresh, changed definitions, a
-    model rebuilt by load, tables rebuilt whole, Spark (plain tables) and singular tests read everything. dbt's own `where` config still applies on top. The
-    watermark is read before the on-run-end hook moves it, so the test sees the same years as its model. -#}
+    model rebuilt by load, tables rebuilt whole, Spark (plain tables) and singular tests read everything; the
+    staging view's tests read the loads its one load-rebuilt reader has not taken in (new_loads_condition). dbt's
+    own `where` config still applies on top. The watermark is read before the on-run-end hook moves it, so the
+    test sees the same years as its model. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
-    {%- set rebuilt = hqd.rebuilt_years_condition() -%}
+    {%- set rebuilt = hqd.rebuilt_years_condition() or hqd.new_loads_condition() -%}
     {#- a `where` alone is passed on exactly as dbt does (Spark reads `where (x)) alias` as a column alias list) -#}
     {%- if where -%}{%- do conditions.append('(' ~ where ~ ')' if rebuilt else where) -%}{%- endif -%}
     {%- if rebuilt -%}{%- do conditions.append(rebuilt) -%}{%- endif -%}
@@ -199,4 +201,29 @@
     {%- set rebuilt = hqd.year_rebuild_state(node_id, graph.nodes[node_id].config.get('rebuilt_on')) -%}
     {%- if rebuilt[0] == 0 -%}{{ return('') }}{%- endif -%}
     {{ return('assessment_year >= ' ~ rebuilt[1]) }}
+{%- endmacro %}
+
+{#- A view read by exactly one model rebuilt by load (stg_landing__submissions -> int_submissions_validated): in an
+    incremental build its generic tests read the loads after that model's watermark. A row's key is made from its
+    load (file hash, sheet, row, column) and ingest never lands a known file again, so a new load's keys cannot meet
+    an earlier load's; earlier loads were tested by the build that took them in (the watermark moves only when the
+    model built, which dbt build allows only after the view's tests passed). A full build, --full-refresh, changed
+    definitions (watermark 0), Spark and scenario runs read everything. National quarter: the staging view's
+    `unique` test 12.9 s -> 0.5 s. -#}
+{% macro new_loads_condition() -%}
+    {%- if not execute or flags.FULL_REFRESH or hqd.scenario_code() or target.type == 'spark' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- if tested is none or tested.config.materialized != 'view' -%}{{ return('') }}{%- endif -%}
+    {%- set readers = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and tested.unique_id in node.depends_on.nodes
+            and node.config.materialized == 'incremental' and node.config.unique_key == 'load_seq' -%}
+            {%- do readers.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if readers | length != 1 -%}{{ return('') }}{%- endif -%}
+    {%- set through = hqd.load_seq_watermark(readers[0]) | int -%}
+    {{ return('load_seq > ' ~ through if through > 0 else '') }}
 {%- endmacro %}

@@ -128,7 +128,7 @@ def test_incremental_build_recomputed_only_the_touched_years(
 def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full: Builds) -> None:
     """The data tests of a model rebuilt by year, and of a view over one, read the years this build rebuilt
     (macros/incremental.sql, get_where_subquery); those of a model rebuilt by load or whole read everything."""
-    _, _, target, *_ = incremental_and_full
+    _, _, target, first_files, _ = incremental_and_full
     tests = target / "compiled" / "hqd" / "models" / "marts"
     key = tests / "assessment" / "_assessment__models.yml" / "unique_fct_indicator_scores_indicator_score_key.sql"
     assert '"fct_indicator_scores" where assessment_year >= 2023) dbt_subquery' in key.read_text(encoding="utf-8")
@@ -143,6 +143,10 @@ def test_incremental_data_tests_read_only_the_rebuilt_years(incremental_and_full
     zh = target / "compiled" / "hqd" / "models" / "marts_zh" / "_marts_zh__models.yml"
     assert condition in (zh / "unique_fct_indicator_scores_zh_indicator_score_key.sql").read_text(encoding="utf-8")
     assert "dbt_subquery" not in (zh / "unique_fct_region_assessment_zh_region_assessment_key.sql").read_text("utf-8")
+    # the staging view's tests read the loads validation had not taken in: the 14 new files
+    staged = target / "compiled" / "hqd" / "models" / "staging" / "landing" / "_landing__models.yml"
+    unique = next(staged.glob("unique_stg_landing__submissions_*.sql")).read_text(encoding="utf-8")
+    assert f'"stg_landing__submissions" where load_seq > {first_files}) dbt_subquery' in unique
     filtered = [p for p in tests.rglob("*.sql") if condition in p.read_text(encoding="utf-8")]
     # the year-partitioned marts' generic tests, never more than the tests there are
     assert 30 <= len(filtered) < len(list(tests.rglob("*.sql")))
