@@ -82,6 +82,10 @@ DUCKDB_FILE = "hqd_marts.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
 TMP_PREFIX = ".tmp-"
+# dbt's build state (macros/incremental.sql) and the staging view whose periods tell which years new loads touch
+BUILD_STATE_SCHEMA, BUILD_STATE_TABLE = "main", "hqd_build_state"
+STAGING_SUBMISSIONS = "staging.stg_landing__submissions"
+NOTHING_LANDED_YEAR = 10000
 MANIFEST_VERSION = 3  # 2: views (marts_zh) and descriptions; 3: Parquet per mart and year, fingerprints, reuse
 # a mart with this integer column is published (and compared) per value of it
 PARTITION_COLUMN = "assessment_year"
@@ -226,8 +230,16 @@ def publish_marts(
             # the current release's DuckDB file is copied (the kernel's copy and a hashing thread, off the GIL)
             # while DuckDB fingerprints the marts: at national scale a 3 GB file beside 54 M rows hashed
             copying = _start_copy_of_base(base, tmp / DUCKDB_FILE)
-            plans = [_plan_mart(con, table, docs) for table in tables]
+            builds = _build_state(con)
+            landed = _FirstYearLanded(con)
+            plans = [
+                _plan_mart(con, table, docs, _years_since_base(table, base, builds.get(table), landed))
+                for table in tables
+            ]
             marts, views, written, stats = _copy_marts(con, plans, tmp, docs, base, name, copying)
+            for table, built in builds.items():
+                if table in marts:  # what the next publication compares its build with
+                    marts[table]["build"] = {"load_seq_through": built[0], "fingerprint": built[1]}
             manifest = {
                 "manifest_version": MANIFEST_VERSION,
                 "release": name,
@@ -239,6 +251,9 @@ def publish_marts(
                 "duckdb_file": DUCKDB_FILE,
                 "duckdb_sha256": _sha256(tmp / DUCKDB_FILE),
                 "reuse": stats,
+                # rows read to fingerprint the marts: all of them, or of a mart rebuilt by year only the years
+                # new loads touched since the base release (_years_since_base)
+                "rows_fingerprinted": sum(plan.rows_fingerprinted for plan in plans),
                 "marts": marts,
                 "views": views,
                 "checks": [asdict(c) for c in checks],
@@ -374,9 +389,82 @@ class _MartPlan:
     partition_column: str | None
     shape_sha256: str  # DDL, columns and descriptions: a change rewrites the whole mart
     parts: dict[str, tuple[int, str]]  # part key ("2023", "null" or "all") -> (row count, fingerprint)
+    rows_fingerprinted: int = 0
 
 
-def _plan_mart(con: duckdb.DuckDBPyConnection, table: str, docs: dict[tuple[str, str], RelationDocs]) -> _MartPlan:
+@dataclass(frozen=True)
+class _YearsSince:
+    """A mart rebuilt by year whose build moved on only by new loads since the base release: its years before
+    `first_year` are the base's rows, fingerprints and all (`base_parts`)."""
+
+    first_year: int
+    base_parts: dict[str, dict[str, Any]]
+    shape_sha256: str
+
+
+def _build_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
+    """dbt's build state (macros/incremental.sql) per mart name: the last load_seq its build took in and the
+    fingerprint of the definitions it was built with; empty when there is none."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [BUILD_STATE_SCHEMA, BUILD_STATE_TABLE],
+    ).fetchone()
+    if not found or not found[0]:
+        return {}
+    rows = con.execute(
+        f"select model_id, load_seq_through, fingerprint from {BUILD_STATE_SCHEMA}.{BUILD_STATE_TABLE}"
+    ).fetchall()
+    return {model_id.split(".")[-1]: (int(through), fingerprint) for model_id, through, fingerprint in rows}
+
+
+class _FirstYearLanded:
+    """The earliest period year of the rows landed after a load_seq, as staging parses it (cached per load)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.years = con, {}
+
+    def after(self, load_seq: int) -> int | None:
+        if load_seq not in self.years:
+            try:
+                row = self.con.execute(
+                    f"select coalesce(min(period_year), {NOTHING_LANDED_YEAR}) from {STAGING_SUBMISSIONS} "
+                    "where load_seq > ?",
+                    [load_seq],
+                ).fetchone()
+                self.years[load_seq] = int(row[0]) if row else None
+            except duckdb.Error:  # no staging view (a warehouse built by something else): fingerprint everything
+                self.years[load_seq] = None
+        return self.years[load_seq]
+
+
+def _years_since_base(
+    table: str, base: Publication | None, built: tuple[int, str] | None, landed: _FirstYearLanded
+) -> _YearsSince | None:
+    """Which years of a mart may differ from the base release without reading them. dbt rebuilds a mart by
+    year from the first year new loads touch, and by load only the new loads' rows (whose years are those loads'
+    years), so when the mart's definitions (build fingerprint) are the ones the base was published from and its
+    build has only taken in loads since, every row of an earlier year is the base's. Anything else (no build
+    state, changed definitions, raw rebuilt, a full refresh: no base) fingerprints every row."""
+    if base is None or built is None:
+        return None
+    before = base.manifest["marts"].get(table) or {}
+    was = before.get("build") or {}
+    through = was.get("load_seq_through")
+    if was.get("fingerprint") != built[1] or not isinstance(through, int) or not 0 < through <= built[0]:
+        return None
+    first_year = landed.after(through)
+    if first_year is None:
+        return None
+    return _YearsSince(first_year, {p["key"]: p for p in before.get("parts", [])}, before.get("shape_sha256", ""))
+
+
+def _plan_mart(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    docs: dict[tuple[str, str], RelationDocs],
+    since: _YearsSince | None = None,
+) -> _MartPlan:
     source_name = con.execute("select current_database()").fetchone()[0]
     columns = _columns(con, source_name, MARTS_SCHEMA, table)
     ddl_row = con.execute(
@@ -394,19 +482,35 @@ def _plan_mart(con: duckdb.DuckDBPyConnection, table: str, docs: dict[tuple[str,
         ensure_ascii=False,
         sort_keys=True,
     )
+    shape_sha256 = hashlib.sha256(shape.encode()).hexdigest()
     src = f"{_quote_ident(source_name)}.{_quote_ident(MARTS_SCHEMA)}.{_quote_ident(table)}"
     key = f"coalesce(cast({_quote_ident(partition)} as varchar), '{NULL_PART}')" if partition else f"'{WHOLE_PART}'"
+    kept: dict[str, tuple[int, str]] = {}
+    where = ""
+    if partition and since is not None and since.shape_sha256 == shape_sha256:
+        # the years before the first one new loads touched are the base's: its fingerprints, not a scan
+        kept = {
+            k: (int(p["row_count"]), str(p["fingerprint"]))
+            for k, p in since.base_parts.items()
+            if k not in (NULL_PART, WHOLE_PART) and int(k) < since.first_year
+        }
+        column = _quote_ident(partition)
+        where = f"where {column} >= {int(since.first_year)} or {column} is null"
     # order-independent: the sum of the rows' 64-bit hashes modulo 2^64 (the row as a struct: every column)
     rows = con.execute(
         f"""
         select {key} as part, count(*) as n, sum(hash(hqd_row)::hugeint) % 18446744073709551616 as h
-        from {src} as hqd_row group by all order by all
+        from {src} as hqd_row {where} group by all order by all
         """
     ).fetchall()
-    parts = {part: (n, f"{n}:{h}") for part, n, h in rows}
+    parts = {**kept, **{part: (n, f"{n}:{h}") for part, n, h in rows}}
+    if kept and con.execute(f"select count(*) from {src}").fetchone()[0] != sum(n for n, _ in parts.values()):
+        # rows came or went in a year the build should not have touched: trust nothing, read every row
+        return _plan_mart(con, table, docs)
+    parts = dict(sorted(parts.items()))  # the order a whole scan gives (group by all order by all)
     if not parts:  # no rows: one empty file, so every mart has at least one
         parts = {WHOLE_PART: (0, "0:0")}
-    return _MartPlan(table, ddl, partition, hashlib.sha256(shape.encode()).hexdigest(), parts)
+    return _MartPlan(table, ddl, partition, shape_sha256, parts, sum(n for _, n, _ in rows))
 
 
 def _reusable_base(publish_dir: Path) -> Publication | None:
