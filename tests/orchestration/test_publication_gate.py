@@ -47,7 +47,9 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
     )
     suite_file.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
     real_run_suite = quality.run_suite
-    monkeypatch.setattr(checks.quality, "run_suite", lambda con, name: real_run_suite(con, name, directory=broken))
+    monkeypatch.setattr(
+        checks.quality, "run_suite", lambda con, name, **kw: real_run_suite(con, name, directory=broken, **kw)
+    )
 
     blocked = _run(copy_of_built)
     assert not blocked.success
