@@ -112,8 +112,8 @@ def suites_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def outcomes(tmp_path: Path, suites_dir: Path) -> list[quality.SuiteOutcome]:
+def _tiny_warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """The five landed rows in raw.tiny."""
     con = duckdb.connect(str(tmp_path / "tiny.duckdb"))
     con.execute("create schema raw")
     con.execute(
@@ -121,6 +121,12 @@ def outcomes(tmp_path: Path, suites_dir: Path) -> list[quality.SuiteOutcome]:
         " region_code varchar, share double)"
     )
     con.executemany("insert into raw.tiny values (?, ?, ?, ?, ?, ?)", ROWS)
+    return con
+
+
+@pytest.fixture
+def outcomes(tmp_path: Path, suites_dir: Path) -> list[quality.SuiteOutcome]:
+    con = _tiny_warehouse(tmp_path)
     try:
         return [quality.run_suite(con, name, directory=suites_dir) for name in SUITES]
     finally:
@@ -227,13 +233,7 @@ def test_the_generation_time_is_beijing_time(outcomes):
 def test_a_slice_shows_its_scope_and_an_empty_slice_shows_unchanged(tmp_path: Path, suites_dir: Path):
     """What the incremental gate validated (hqd/quality_scope.py) is on the page: rows 3, 4 and 7 of the five (one
     of them without a region), and a suite whose slice is empty is unchanged, not passed, failed or missing."""
-    con = duckdb.connect(str(tmp_path / "tiny.duckdb"))
-    con.execute("create schema raw")
-    con.execute(
-        "create table raw.tiny (file_name varchar, sheet_name varchar, row_number integer, column_number integer,"
-        " region_code varchar, share double)"
-    )
-    con.executemany("insert into raw.tiny values (?, ?, ?, ?, ?, ?)", ROWS)
+    con = _tiny_warehouse(tmp_path)
     later = quality_scope.Scope(condition="row_number >= 3", description="later rows", watermark=2)
     nothing = quality_scope.Scope(condition="row_number > 100", description="no rows", watermark=7)
     try:
