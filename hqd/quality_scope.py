@@ -37,14 +37,12 @@ from typing import Any
 
 import duckdb
 
+from hqd import build_state
+from hqd.build_state import NOTHING_LANDED_YEAR
+
 STATE_SCHEMA = "main"
 STATE_TABLE = "hqd_quality_state"
-BUILD_STATE_TABLE = "hqd_build_state"  # written by dbt's on-run-end hook (macros/incremental.sql)
 PARTITION_KINDS = {"load": "load_seq", "year": "assessment_year"}
-STAGING_RELATION = "staging.stg_landing__submissions"
-RAW_RELATION = "raw.submissions"
-DBT_PROJECT = "hqd"
-NOTHING_LANDED_YEAR = 10000  # as dbt's first_year_landed_after: no year is that late
 
 
 @dataclass(frozen=True)
@@ -87,25 +85,6 @@ def suite_fingerprint(suite: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _builds(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
-    """dbt's build state: per incremental model the last load_seq it took in and the definitions' fingerprint."""
-    if not _table_exists(con, STATE_SCHEMA, BUILD_STATE_TABLE):
-        return {}
-    rows = con.execute(
-        f"select model_id, load_seq_through, fingerprint from {STATE_SCHEMA}.{BUILD_STATE_TABLE} order by built_at"
-    ).fetchall()
-    return {model_id: (int(through), fingerprint) for model_id, through, fingerprint in rows}
-
-
 def _latest_fingerprint(builds: dict[str, tuple[int, str]]) -> str | None:
     return list(builds.values())[-1][1] if builds else None  # ordered by built_at
 
@@ -117,21 +96,14 @@ def _data_through(suite: dict[str, Any], builds: dict[str, tuple[int, str]], las
     asset = suite["meta"]["asset"]
     if asset.startswith("raw/"):
         return last_load, ""
-    built = builds.get(f"model.{DBT_PROJECT}.{asset.split('/')[-1]}")
+    built = builds.get(asset.split("/")[-1])
     if built is not None:
         return min(built[0], last_load), built[1]
     return last_load, _latest_fingerprint(builds)
 
 
-def _last_load(con: duckdb.DuckDBPyConnection) -> int:
-    if not _table_exists(con, "raw", "submissions"):
-        return 0
-    row = con.execute(f"select coalesce(max(load_seq), 0) from {RAW_RELATION}").fetchone()
-    return int(row[0]) if row else 0
-
-
 def _states(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, str | None]]:
-    if not _table_exists(con, STATE_SCHEMA, STATE_TABLE):
+    if not build_state.relation_exists(con, STATE_SCHEMA, STATE_TABLE):
         return {}
     rows = con.execute(
         f"select suite_name, load_seq_through, suite_fingerprint, build_fingerprint from {STATE_SCHEMA}.{STATE_TABLE}"
@@ -139,20 +111,12 @@ def _states(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, str | N
     return {name: (int(through), suite_fp, build_fp) for name, through, suite_fp, build_fp in rows}
 
 
-def _first_year_landed_after(con: duckdb.DuckDBPyConnection, watermark: int, annual_only: bool) -> int:
-    annual = " and period_quarter is null" if annual_only else ""
-    row = con.execute(
-        f"select min(period_year) from {STAGING_RELATION} where load_seq > ?{annual}", [watermark]
-    ).fetchone()
-    return NOTHING_LANDED_YEAR if row is None or row[0] is None else int(row[0])
-
-
 def plan(con: duckdb.DuckDBPyConnection, suites: dict[str, dict[str, Any]], *, whole: bool = False) -> dict[str, Scope]:
     """Each named suite's scope for this run (see the module docstring)."""
-    last_load = _last_load(con)
-    builds = _builds(con)
+    last_load = build_state.last_load(con)
+    builds = build_state.models(con)
     states = {} if whole else _states(con)
-    first_years: dict[tuple[int, bool], int] = {}  # one staging query per distinct (watermark, annual_only)
+    first_years: dict[tuple[int, bool], int | None] = {}  # one staging query per distinct (watermark, annual_only)
     scopes: dict[str, Scope] = {}
     for name, suite in suites.items():
         through, fingerprint = _data_through(suite, builds, last_load)
@@ -182,8 +146,11 @@ def plan(con: duckdb.DuckDBPyConnection, suites: dict[str, dict[str, Any]], *, w
         annual_only = bool(partition.get("annual_only"))
         key = (watermark, annual_only)
         if key not in first_years:
-            first_years[key] = _first_year_landed_after(con, watermark, annual_only)
+            first_years[key] = build_state.first_year_landed_after(con, watermark, annual_only=annual_only)
         year = first_years[key]
+        if year is None:  # no staging view to say which years changed
+            scopes[name] = Scope(through=through, fingerprint=fingerprint)
+            continue
         rows = "annual values" if annual_only else "values"
         scopes[name] = Scope(
             condition=f"assessment_year >= {year}",

@@ -52,6 +52,7 @@ it stops accidents, not intent; BI logins should still open read-only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -61,7 +62,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -73,6 +74,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hqd import build_state
+
 logger = logging.getLogger(__name__)
 
 MARTS_SCHEMA = "marts"
@@ -82,10 +85,6 @@ DUCKDB_FILE = "hqd_marts.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
 TMP_PREFIX = ".tmp-"
-# dbt's build state (macros/incremental.sql) and the staging view whose periods tell which years new loads touch
-BUILD_STATE_SCHEMA, BUILD_STATE_TABLE = "main", "hqd_build_state"
-STAGING_SUBMISSIONS = "staging.stg_landing__submissions"
-NOTHING_LANDED_YEAR = 10000
 MANIFEST_VERSION = 3  # 2: views (marts_zh) and descriptions; 3: Parquet per mart and year, fingerprints, reuse
 # a mart with this integer column is published (and compared) per value of it
 PARTITION_COLUMN = "assessment_year"
@@ -230,8 +229,9 @@ def publish_marts(
             # the current release's DuckDB file is copied (the kernel's copy and a hashing thread, off the GIL)
             # while DuckDB fingerprints the marts: at national scale a 3 GB file beside 54 M rows hashed
             copying = _start_copy_of_base(base, tmp / DUCKDB_FILE)
-            builds = _build_state(con)
-            landed = _FirstYearLanded(con)
+            builds = build_state.models(con)
+            # None: no staging view (a warehouse built by something else), so every row is fingerprinted
+            landed = functools.cache(functools.partial(build_state.first_year_landed_after, con))
             plans = [
                 _plan_mart(con, table, docs, _years_since_base(table, base, builds.get(table), landed))
                 for table in tables
@@ -402,44 +402,8 @@ class _YearsSince:
     shape_sha256: str
 
 
-def _build_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
-    """dbt's build state (macros/incremental.sql) per mart name: the last load_seq its build took in and the
-    fingerprint of the definitions it was built with; empty when there is none."""
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [BUILD_STATE_SCHEMA, BUILD_STATE_TABLE],
-    ).fetchone()
-    if not found or not found[0]:
-        return {}
-    rows = con.execute(
-        f"select model_id, load_seq_through, fingerprint from {BUILD_STATE_SCHEMA}.{BUILD_STATE_TABLE}"
-    ).fetchall()
-    return {model_id.split(".")[-1]: (int(through), fingerprint) for model_id, through, fingerprint in rows}
-
-
-class _FirstYearLanded:
-    """The earliest period year of the rows landed after a load_seq, as staging parses it (cached per load)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con, self.years = con, {}
-
-    def after(self, load_seq: int) -> int | None:
-        if load_seq not in self.years:
-            try:
-                row = self.con.execute(
-                    f"select coalesce(min(period_year), {NOTHING_LANDED_YEAR}) from {STAGING_SUBMISSIONS} "
-                    "where load_seq > ?",
-                    [load_seq],
-                ).fetchone()
-                self.years[load_seq] = int(row[0]) if row else None
-            except duckdb.Error:  # no staging view (a warehouse built by something else): fingerprint everything
-                self.years[load_seq] = None
-        return self.years[load_seq]
-
-
 def _years_since_base(
-    table: str, base: Publication | None, built: tuple[int, str] | None, landed: _FirstYearLanded
+    table: str, base: Publication | None, built: tuple[int, str] | None, landed: Callable[[int], int | None]
 ) -> _YearsSince | None:
     """Which years of a mart may differ from the base release without reading them. dbt rebuilds a mart by
     year from the first year new loads touch, and by load only the new loads' rows (whose years are those loads'
@@ -453,7 +417,7 @@ def _years_since_base(
     through = was.get("load_seq_through")
     if was.get("fingerprint") != built[1] or not isinstance(through, int) or not 0 < through <= built[0]:
         return None
-    first_year = landed.after(through)
+    first_year = landed(through)
     if first_year is None:
         return None
     return _YearsSince(first_year, {p["key"]: p for p in before.get("parts", [])}, before.get("shape_sha256", ""))

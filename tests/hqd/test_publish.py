@@ -24,6 +24,7 @@ from hqd.publication.files import (
     current_publication,
     publish_marts,
 )
+from tests.support.publication import record_memory_caps
 
 MARTS = ["dim_region", "fct_monitoring_warnings", "fct_region_assessment"]
 SCORE_SQL = "select total_score from marts.fct_region_assessment where region_code = '320500'"
@@ -355,14 +356,7 @@ def test_memory_limit_caps_the_connection_the_publication_opens(
     """Uncapped, DuckDB kept every block the national publication read and wrote cached: 6.6 GB resident for
     3 GB of marts. The connection the publication opens gets the configured cap (HQD_DUCKDB_MEMORY_LIMIT, as
     the job and `hqd publish files` pass it); a caller's connection keeps the cap its owner set."""
-    seen = []
-    real = publish_module._mart_tables
-
-    def spy(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-        seen.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
-        return real(con, path)
-
-    monkeypatch.setattr(publish_module, "_mart_tables", spy)
+    seen = record_memory_caps(monkeypatch)
     publish(warehouse, tmp_path / "own", memory_limit="256MiB")
     con = duckdb.connect(str(warehouse))
     con.execute("set memory_limit = '300MiB'")

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from hqd import quality
-from hqd.publication import files as publish_files
 from orchestration import checks
 from orchestration.resources import HqdSettings
 from tests.support import jobs
+from tests.support.publication import record_memory_caps
 
 
 @pytest.fixture
@@ -72,14 +72,7 @@ def test_failing_expectation_blocks_publication_and_readers_keep_working(copy_of
     # with the real suites the next run publishes a new release while the reader still holds the old one; the
     # publication's own DuckDB connection has the run's memory cap (uncapped it held 6.6 GB at national scale)
     monkeypatch.setattr(checks.quality, "run_suite", real_run_suite)
-    caps = []
-    real_mart_tables = publish_files._mart_tables
-
-    def mart_tables(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
-        caps.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
-        return real_mart_tables(con, warehouse)
-
-    monkeypatch.setattr(publish_files, "_mart_tables", mart_tables)
+    caps = record_memory_caps(monkeypatch)
     monkeypatch.setenv("HQD_DUCKDB_MEMORY_LIMIT", "1GiB")
     ok = _run(copy_of_built)
     assert ok.success
