@@ -104,47 +104,41 @@
         {%- set plan = hqd.rebuild_plan_relation() -%}
         {%- set state = hqd.build_state_relation() -%}
         {%- set raw = hqd.raw_submissions_relation() -%}
-        {%- do hqd.drop_rebuild_plan() -%}
-        {%- if adapter.get_relation(state.database, state.schema, state.identifier) is not none
+        {%- set has_state = adapter.get_relation(state.database, state.schema, state.identifier) is not none
             and adapter.get_relation(raw.database, raw.schema, raw.identifier) is not none -%}
-            {%- set sql -%}
-                create table {{ plan }} as
-                with watermarks as (
-                    select model_id, max(load_seq_through) as load_seq_through
-                    from {{ state }}
-                    where fingerprint = '{{ hqd.build_fingerprint() }}'
-                    group by model_id
-                ),
-                landed as (
-                    select
-                        load_seq,
-                        cast({{ hqd.raw_period_part(1) }} as integer) as period_year,
-                        {{ hqd.raw_period_part(3) }} is null as is_annual
-                    from {{ raw }}
-                    where load_seq > (select min(load_seq_through) from watermarks where load_seq_through > 0)
-                )
+        {%- call statement('hqd_rebuild_plan', auto_begin=True) -%}
+            drop table if exists {{ plan }};
+            {%- if has_state %}
+            create table {{ plan }} as
+            with watermarks as (
+                select model_id, max(load_seq_through) as load_seq_through
+                from {{ state }}
+                where fingerprint = '{{ hqd.build_fingerprint() }}'
+                group by model_id
+            ),
+            landed as (
                 select
-                    watermarks.model_id,
-                    watermarks.load_seq_through,
-                    (select min(landed.period_year) from landed
-                        where landed.load_seq > watermarks.load_seq_through) as first_year,
-                    (select min(landed.period_year) from landed
-                        where landed.load_seq > watermarks.load_seq_through and landed.is_annual) as first_annual_year
-                from watermarks
-            {%- endset -%}
-            {%- do run_query(sql) -%}
-            {%- do adapter.commit() -%}
-            {#- created by a hook, not a node: dbt's relation cache learns of it here -#}
-            {%- do adapter.cache_added(plan) -%}
-        {%- endif -%}
+                    load_seq,
+                    cast({{ hqd.raw_period_part(1) }} as integer) as period_year,
+                    {{ hqd.raw_period_part(3) }} is null as is_annual
+                from {{ raw }}
+                where load_seq > (select min(load_seq_through) from watermarks where load_seq_through > 0)
+            )
+            select
+                watermarks.model_id,
+                watermarks.load_seq_through,
+                (select min(landed.period_year) from landed
+                    where landed.load_seq > watermarks.load_seq_through) as first_year,
+                (select min(landed.period_year) from landed
+                    where landed.load_seq > watermarks.load_seq_through and landed.is_annual) as first_annual_year
+            from watermarks;
+            {%- endif %}
+        {%- endcall -%}
+        {%- do adapter.commit() -%}
+        {#- created by a hook, not a node: dbt's relation cache learns of it here -#}
+        {%- do adapter.cache_dropped(plan) -%}
+        {%- if has_state -%}{%- do adapter.cache_added(plan) -%}{%- endif -%}
     {%- endif -%}
-{%- endmacro %}
-
-{% macro drop_rebuild_plan() -%}
-    {%- set plan = hqd.rebuild_plan_relation() -%}
-    {%- do run_query('drop table if exists ' ~ plan) -%}
-    {%- do adapter.commit() -%}
-    {%- do adapter.cache_dropped(plan) -%}
 {%- endmacro %}
 
 {#- The year, and for a quarter its number, of a raw row's period text, parsed as staging parses it. -#}
@@ -174,7 +168,6 @@
 {#- on-run-end: record the watermark of every incremental model this run built successfully. -#}
 {% macro record_build_state(results) -%}
     {%- if execute and target.type != 'spark' and not hqd.scenario_code() -%}
-        {%- do hqd.drop_rebuild_plan() -%}
         {%- set state = hqd.build_state_relation() -%}
         {%- set built = [] -%}
         {%- for result in results -%}
@@ -206,7 +199,16 @@
             {%- do run_query(sql) -%}
             {%- do adapter.commit() -%}
         {%- endif -%}
+        {#- the run's plan (plan_year_rebuilds) holds only until the build state moves -#}
+        {%- do hqd.drop_rebuild_plan() -%}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro drop_rebuild_plan() -%}
+    {%- set plan = hqd.rebuild_plan_relation() -%}
+    {%- call statement('hqd_rebuild_plan_drop', auto_begin=True) -%}drop table if exists {{ plan }}{%- endcall -%}
+    {%- do adapter.commit() -%}
+    {%- do adapter.cache_dropped(plan) -%}
 {%- endmacro %}
 
 {#- on-run-start: DuckDB's memory cap from HQD_DUCKDB_MEMORY_LIMIT (a global setting of the database instance). -#}

@@ -115,7 +115,14 @@ def test_incremental_build_recomputed_only_the_touched_years(
 ) -> None:
     """The correction touches 2023 and the new quarter 2024: the year models recompute 2023 onwards only, the
     load models only the 14 new files."""
-    _, _, target, first_files, _ = incremental_and_full
+    warehouse, _, target, first_files, _ = incremental_and_full
+    # the run's year-rebuild plan (on-run-start) is dropped when the build state moves: none is left to go stale
+    con = duckdb.connect(str(warehouse))  # as the other tests here open it: one configuration per file
+    try:
+        left = con.execute("select count(*) from duckdb_tables() where table_name = 'hqd_rebuild_plan'").fetchone()
+    finally:
+        con.close()
+    assert left == (0,)
     run = target / "compiled" / "hqd" / "models"
     scores = (run / "marts" / "assessment" / "fct_indicator_scores.sql").read_text(encoding="utf-8")
     assert "assessment_year >= 2023" in scores
