@@ -8,6 +8,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
@@ -24,7 +25,23 @@ def instance_for(settings: Settings) -> DagsterInstance:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
     home.mkdir(parents=True, exist_ok=True)
     ensure_instance_config(home)
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=_event_log_storage(home)))
+
+
+def _event_log_storage(home: Path) -> dict:
+    """The runs executed here write Dagster's event log files through PooledSqliteEventLogStorage (one engine per
+    file, orchestration/event_storage.py), unless dagster.yaml names an event log storage of its own."""
+    configured = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
+    if "event_log_storage" in configured or "storage" in configured:
+        return {}
+    return {
+        "event_log_storage": {
+            "module": "orchestration.event_storage",
+            "class": "PooledSqliteEventLogStorage",
+            # where Dagster's default SqliteEventLogStorage keeps them, so `dagster dev` reads the same files
+            "config": {"base_dir": str(home / "history" / "runs")},
+        }
+    }
 
 
 INSTANCE_CONFIG = """# written by the HQD warehouse: offices run on closed networks, so nothing is sent anywhere
