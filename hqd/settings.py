@@ -82,6 +82,14 @@ class Settings(BaseSettings):
             "never in the embedded runs, as dbt advises (their inputs are fixed; `make test` runs them)"
         ),
     )
+    dbt_threads: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "dbt's threads on DuckDB; blank: 1 when the build takes in more raw rows than hqd.dbt.SERIAL_BUILD_ROWS "
+            "(two large models at once spill under the memory cap), else profiles.yml's 2"
+        ),
+    )
     dbt_runs_kept: int = Field(3, ge=1, description="per-run dbt artefact folders kept under target/runs")
     quality_runs_kept: int = Field(
         20, ge=1, description="per-run quality check records kept under <quality_dir>/runs (a run reads only its own)"

@@ -50,8 +50,11 @@ def hqd_dbt_assets(
     target_path = hqd_dbt.run_target_path(settings, context.run.run_id)
     try:
         with hqd_dbt.dbt_environment(settings):
+            threads = hqd_dbt.build_threads(settings, full_refresh=config.full_refresh)
+            if threads is not None:
+                context.log.info(f"dbt threads: {threads} (HQD_DBT_THREADS, else by the rows this build takes in)")
             invocation = dbt.cli(
-                hqd_dbt.build_args(settings, full_refresh=config.full_refresh),
+                hqd_dbt.build_args(settings, full_refresh=config.full_refresh, threads=threads),
                 context=context,
                 target_path=target_path,
                 raise_on_error=False,
