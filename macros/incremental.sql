@@ -42,13 +42,7 @@
 
 {#- The watermark the build state holds for a model, 0 when there is none or the definitions changed since. -#}
 {% macro load_seq_watermark(node_id) -%}
-    {%- set state = hqd.build_state_relation() -%}
-    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return(0) }}{%- endif -%}
-    {%- set rows = run_query(
-        "select load_seq_through, fingerprint from " ~ state ~ " where model_id = '" ~ node_id ~ "'"
-    ).rows -%}
-    {%- if rows | length == 0 or rows[0][1] != hqd.build_fingerprint() -%}{{ return(0) }}{%- endif -%}
-    {{ return(rows[0][0] | int) }}
+    {{ return(hqd.rebuild_state(node_id)[0]) }}
 {%- endmacro %}
 
 {#- The first assessment year this model must recompute: the earliest year of a row landed after its watermark
@@ -63,42 +57,72 @@
 {#- [watermark, first year] of a model rebuilt by year: the load_seq its build state holds (0 when there is none
     or the definitions changed since: then the first year is 0 too, everything is recomputed) and the earliest
     period year of raw rows landed after it (10000 when none), of annual rows only for rebuilt_on='annual_values'.
-    Its model's build and its tests (rebuilt_years_condition) both read it: from the run's plan (one lookup; the
-    plan parsed the new rows' periods once, plan_year_rebuilds) or, when a command ran without the hook, from
-    the build state and raw rows directly. -#}
+    Its model's build and its tests (rebuilt_years_condition) both read it. -#}
 {% macro year_rebuild_state(node_id, rebuilt_on) -%}
+    {%- set state = hqd.rebuild_state(node_id) -%}
+    {%- if state[0] == 0 -%}{{ return([0, 0]) }}{%- endif -%}
+    {%- set first_year = state[2] if rebuilt_on == 'annual_values' else state[1] -%}
+    {{ return([state[0], 10000 if first_year is none else first_year | int]) }}
+{%- endmacro %}
+
+{#- [watermark, first year, first annual year] of one model, as rebuild_plan_select defines them: from the run's
+    plan (one lookup; plan_year_rebuilds parsed the new rows' periods once) or, for a command that ran no
+    on-run-start hook (dbt compile, dbt show, sqlfluff's templater), by the same query for this model alone. -#}
+{% macro rebuild_state(node_id) -%}
     {%- set plan = hqd.rebuild_plan_relation() -%}
-    {%- if adapter.get_relation(plan.database, plan.schema, plan.identifier) is not none -%}
-        {%- set rows = run_query(
-            "select load_seq_through, "
-            ~ ('first_annual_year' if rebuilt_on == 'annual_values' else 'first_year')
-            ~ " from " ~ plan ~ " where model_id = '" ~ node_id ~ "'"
-        ).rows -%}
-        {%- if rows | length == 0 or rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return([0, 0]) }}{%- endif -%}
-        {{ return([rows[0][0] | int, 10000 if rows[0][1] is none else rows[0][1] | int]) }}
-    {%- endif -%}
     {%- set state = hqd.build_state_relation() -%}
-    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}{{ return([0, 0]) }}{%- endif -%}
-    {%- set rows = run_query(
-        "with watermark as (select max(load_seq_through) as through from " ~ state
-        ~ " where model_id = '" ~ node_id ~ "' and fingerprint = '" ~ hqd.build_fingerprint() ~ "')"
-        ~ " select watermark.through, (select min(cast(" ~ hqd.raw_period_part(1) ~ " as integer)) from "
-        ~ hqd.raw_submissions_relation() ~ " where load_seq > watermark.through"
-        ~ hqd.annual_rows_condition(rebuilt_on) ~ ") from watermark"
-    ).rows -%}
-    {%- if rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return([0, 0]) }}{%- endif -%}
-    {{ return([rows[0][0] | int, 10000 if rows[0][1] is none else rows[0][1] | int]) }}
+    {%- set raw = hqd.raw_submissions_relation() -%}
+    {%- if adapter.get_relation(plan.database, plan.schema, plan.identifier) is not none -%}
+        {%- set sql = "select load_seq_through, first_year, first_annual_year from " ~ plan
+            ~ " where model_id = '" ~ node_id ~ "'" -%}
+    {%- elif adapter.get_relation(state.database, state.schema, state.identifier) is none
+        or adapter.get_relation(raw.database, raw.schema, raw.identifier) is none -%}
+        {{ return([0, none, none]) }}
+    {%- else -%}
+        {%- set sql = hqd.rebuild_plan_select(state, raw, node_id) -%}
+    {%- endif -%}
+    {%- set rows = run_query(sql).rows -%}
+    {%- if rows | length == 0 or rows[0][0] is none or rows[0][0] | int == 0 -%}{{ return([0, none, none]) }}{%- endif -%}
+    {{ return([rows[0][0] | int, rows[0][1], rows[0][2]]) }}
+{%- endmacro %}
+
+{#- Per model in the build state (or one model): its watermark under the current definitions, and the first
+    period year (and first annual year) of the raw rows landed after it, null when none landed. -#}
+{% macro rebuild_plan_select(state, raw, node_id=none) -%}
+    with watermarks as (
+        select model_id, max(load_seq_through) as load_seq_through
+        from {{ state }}
+        where fingerprint = '{{ hqd.build_fingerprint() }}'
+        {%- if node_id %} and model_id = '{{ node_id }}'{% endif %}
+        group by model_id
+    ),
+    landed as (
+        select
+            load_seq,
+            cast({{ hqd.raw_period_part(1) }} as integer) as period_year,
+            {{ hqd.raw_period_part(3) }} is null as is_annual
+        from {{ raw }}
+        where load_seq > (select min(load_seq_through) from watermarks where load_seq_through > 0)
+    )
+    select
+        watermarks.model_id,
+        watermarks.load_seq_through,
+        (select min(landed.period_year) from landed
+            where landed.load_seq > watermarks.load_seq_through) as first_year,
+        (select min(landed.period_year) from landed
+            where landed.load_seq > watermarks.load_seq_through and landed.is_annual) as first_annual_year
+    from watermarks
 {%- endmacro %}
 
 {% macro rebuild_plan_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='hqd_rebuild_plan')) }}
 {%- endmacro %}
 
-{#- on-run-start: the run's plan, per model in the build state, of its watermark and the first year (and first
-    annual year) of the rows landed since. Every model rebuilt by year and each of its ~100 data tests asks this
-    while compiling; asked of raw each time, that parsed the new rows' period texts once per question (national
-    quarter: 318,000 rows, ~50 ms, 12.1 s of the tests' compile time). Nothing moves the build state or lands
-    rows during a run, so the answers hold until on-run-end, which drops the plan. -#}
+{#- on-run-start: the run's plan (rebuild_plan_select) for every model in the build state. Every model rebuilt by
+    year and each of its ~100 data tests asks this while compiling; asked of raw each time, that parsed the new
+    rows' period texts once per question (national quarter: 318,000 rows, ~50 ms, 12.1 s of the tests' compile
+    time). Nothing moves the build state or lands rows during a run, so the answers hold until on-run-end, which
+    drops the plan. -#}
 {% macro plan_year_rebuilds() -%}
     {%- if execute and target.type != 'spark' and not hqd.scenario_code() -%}
         {%- set plan = hqd.rebuild_plan_relation() -%}
@@ -109,29 +133,7 @@
         {%- call statement('hqd_rebuild_plan', auto_begin=True) -%}
             drop table if exists {{ plan }};
             {%- if has_state %}
-            create table {{ plan }} as
-            with watermarks as (
-                select model_id, max(load_seq_through) as load_seq_through
-                from {{ state }}
-                where fingerprint = '{{ hqd.build_fingerprint() }}'
-                group by model_id
-            ),
-            landed as (
-                select
-                    load_seq,
-                    cast({{ hqd.raw_period_part(1) }} as integer) as period_year,
-                    {{ hqd.raw_period_part(3) }} is null as is_annual
-                from {{ raw }}
-                where load_seq > (select min(load_seq_through) from watermarks where load_seq_through > 0)
-            )
-            select
-                watermarks.model_id,
-                watermarks.load_seq_through,
-                (select min(landed.period_year) from landed
-                    where landed.load_seq > watermarks.load_seq_through) as first_year,
-                (select min(landed.period_year) from landed
-                    where landed.load_seq > watermarks.load_seq_through and landed.is_annual) as first_annual_year
-            from watermarks;
+            create table {{ plan }} as {{ hqd.rebuild_plan_select(state, raw) }};
             {%- endif %}
         {%- endcall -%}
         {%- do adapter.commit() -%}
@@ -148,10 +150,6 @@
 
 {% macro raw_submissions_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema=var('raw_schema'), identifier='submissions')) }}
-{%- endmacro %}
-
-{% macro annual_rows_condition(rebuilt_on) -%}
-    {%- if rebuilt_on == 'annual_values' -%}{{ ' and ' ~ hqd.raw_period_part(3) ~ ' is null' }}{%- endif -%}
 {%- endmacro %}
 
 {#- `where`-clause conditions for the rows an incremental run recomputes (true on a full build). -#}
