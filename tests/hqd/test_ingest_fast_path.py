@@ -57,6 +57,11 @@ def test_fast_path_takes_only_well_formed_files() -> None:
     assert ingest._fast_rows(header + row.rstrip(b"\n")) is None  # no final newline
     assert ingest._fast_rows(header + "320583,崑山市,E01,地区生产总值,2023,5140.6,亿元\n".encode("gb18030")) is None
     assert ingest._fast_rows(header) is None  # header only
+    assert ingest._fast_rows(header + row.replace(b"E01", b"E\x1f01")) is None  # a control character
+    assert ingest._fast_rows(header + row + ",\u3000,,,,,\n".encode()) is None  # blank but for an ideographic space
+    assert ingest._fast_rows(header + ",,,,,,\n".encode() + row) is None  # the first row blank
+    assert ingest._fast_rows(header + row + b"\n") is None  # an empty last line
+    assert ingest._fast_rows(header + b" " + row) == 1  # a cell with a leading space is not a blank row
 
 
 def test_fast_path_rerun_loads_nothing(tmp_path: Path) -> None:
@@ -68,3 +73,26 @@ def test_fast_path_rerun_loads_nothing(tmp_path: Path) -> None:
     assert con.execute("select count(*) from raw.submissions").fetchone()[0] == first.rows_loaded
     seqs = con.execute("select count(distinct load_seq) from raw.submissions").fetchone()[0]
     assert seqs == 15
+
+
+def test_load_seqs_follow_file_order_across_both_paths_and_a_rerun_takes_one_number(tmp_path: Path) -> None:
+    """A later file's rows win downstream (the highest load_seq), so numbers must rise in file order whichever path
+    a file takes; numbers come in blocks, and a run that loads one file among many loaded ones takes one."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    template = ingest.FAST_HEADER.decode() + "\n"
+    for i in range(7):
+        row = f"320583,昆山市,E01,地区生产总值,2023,{i},亿元\n"
+        # every third file is quoted, so it takes the careful path between set-based ones
+        text = template + (row.replace(f",{i},", f',"{i}",') if i % 3 == 0 else row)
+        (landing / f"f{i}.csv").write_text(text, encoding="utf-8")
+    con = duckdb.connect()
+    assert ingest.ingest_landing(landing, con, settle_seconds=0).files_loaded == 7
+    order = con.execute("select file_name, load_seq from raw.landing_files order by load_seq").fetchall()
+    assert [name for name, _ in order] == [f"f{i}.csv" for i in range(7)]
+    assert [seq for _, seq in order] == sorted({seq for _, seq in order})
+    (landing / "f3b.csv").write_text(template + "320583,昆山市,E01,地区生产总值,2023,9,亿元\n", encoding="utf-8")
+    before = con.execute("select max(load_seq) from raw.landing_files").fetchone()[0]
+    assert ingest.ingest_landing(landing, con, settle_seconds=0).files_loaded == 1
+    assert con.execute("select max(load_seq) from raw.landing_files").fetchone()[0] == before + 1
+    assert con.execute("select nextval('raw.load_seq')").fetchone()[0] == before + 2
