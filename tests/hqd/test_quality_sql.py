@@ -48,6 +48,9 @@ EXPECTED: list[tuple[str, dict[str, Any], tuple[bool, int, int | None, list[int]
     ),
     ("expect_column_values_to_be_unique", {"column": "k"}, (False, 2, 0, [4, 4])),
     ("expect_column_values_to_be_unique", {"column": "s"}, (False, 3, 1, [1, 2, 6])),
+    # unique among the rows that have a value: proved by the distinct count of the first pass
+    ("expect_column_values_to_be_unique", {"column": "code"}, (True, 0, 1, [])),
+    ("expect_compound_columns_to_be_unique", {"column_list": ["k", "s"]}, (True, 0, 0, [])),
     ("expect_column_values_to_match_regex", {"column": "code", "regex": "^x[0-9]$"}, (False, 1, 1, [3])),
     ("expect_compound_columns_to_be_unique", {"column_list": ["k", "flag"]}, (False, 2, 0, [4, 4])),
     # row 3 misses both and is ignored; (a, true) occurs in rows 1 and 6
