@@ -59,7 +59,7 @@ def test_fast_path_takes_only_well_formed_files() -> None:
     assert ingest._fast_rows(header) is None  # header only
     assert ingest._fast_rows(header + row.replace(b"E01", b"E\x1f01")) is None  # a control character
     assert ingest._fast_rows(header + row + ",\u3000,,,,,\n".encode()) is None  # blank but for an ideographic space
-    assert ingest._fast_rows(header + ",,,,,,\n".encode() + row) is None  # the first row blank
+    assert ingest._fast_rows(header + b",,,,,,\n" + row) is None  # the first row blank
     assert ingest._fast_rows(header + row + b"\n") is None  # an empty last line
     assert ingest._fast_rows(header + b" " + row) == 1  # a cell with a leading space is not a blank row
 
